@@ -1,0 +1,420 @@
+"""Scoring rules: `config/weights.yaml` -> a validated, frozen `Rules` object (SPEC §2).
+
+Validation happens in two steps inside pydantic: field types and unknown keys first, then the
+cross-field rules (weights sum to 100, points tables, grade bands, alias clashes). Every problem is
+reported at once with the YAML file, line and field it concerns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from csat.errors import ConfigError, ConfigProblem, RulesInvalid
+from csat.text import normalize, normalize_label
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+NonEmptyAliases = Annotated[list[str], Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Labels(_Strict):
+    zh: str = Field(description="Label printed on Chinese forms and reports (simplified).")
+    en: str = Field(description="Label printed on English forms and reports.")
+
+
+class Level(_Strict):
+    number: int = Field(ge=1, le=5, description="The plain number 1-5 that also means this level.")
+    labels: Labels = Field(description="How forms and reports print this level.")
+    aliases: NonEmptyAliases = Field(
+        description="Texts that mean this level in returned surveys (zh-Hans, zh-Hant, en)."
+    )
+
+
+class Item(_Strict):
+    labels: Labels = Field(description="How forms and reports print this item.")
+    weight: float = Field(gt=0, description="Share of the total, in points; weights sum to 100.")
+    points: dict[Key, float] = Field(description="Points for each level key; the top level = weight.")
+    department: Key = Field(description="Key of the department that owns this item's CAPAs.")
+    aliases: NonEmptyAliases = Field(description="Column headers and form labels for this item.")
+
+
+class Flags(_Strict):
+    low_score_below: float = Field(
+        default=70, ge=0, le=100, description="A rounded total under this is flagged low_score."
+    )
+    flag_levels: list[Key] = Field(
+        default=["dissatisfied", "very_dissatisfied"],
+        description="An item rated at one of these levels is flagged dissatisfied_item.",
+    )
+
+
+class MissingItems(str, Enum):
+    rescale = "rescale"
+    zero = "zero"
+    reject = "reject"
+
+
+class Cadence(str, Enum):
+    half_year = "half_year"
+    quarter = "quarter"
+    month = "month"
+    year = "year"
+
+
+class Headers(_Strict):
+    customer: NonEmptyAliases = Field(description="Headers/labels of the customer name.")
+    customer_code: NonEmptyAliases = Field(description="Headers/labels of the customer code.")
+    date: NonEmptyAliases = Field(description="Headers/labels of the reply date.")
+    comments: NonEmptyAliases = Field(description="Headers/labels of the comments.")
+    rating: NonEmptyAliases = Field(
+        description="Header of a form's rating column (when a form has no level columns)."
+    )
+
+
+class Marks(_Strict):
+    ticked: NonEmptyAliases = Field(description="Cell texts that mark a level column as chosen.")
+    unticked: list[str] = Field(description="Cell texts that mean 'not chosen' (blank always is).")
+    unanswered: list[str] = Field(description="Rating texts that mean the item was not answered.")
+
+
+class Limits(_Strict):
+    max_member_bytes: int = Field(
+        default=2 * 1024**3, gt=0, description="A workbook part inflating beyond this is rejected."
+    )
+    max_ratio: float = Field(
+        default=100, gt=1, description="A part inflating more than this ratio and beyond..."
+    )
+    ratio_applies_above_bytes: int = Field(
+        default=10 * 1024**2, ge=0, description="...this many bytes is rejected before parsing."
+    )
+
+
+class Rules(_Strict):
+    """The scoring rules of SPEC §2, as written in config/weights.yaml."""
+
+    version: Literal[1] = Field(description="Format version of this file.")
+    levels: dict[Key, Level] = Field(description="Rating levels, best first.")
+    items: dict[Key, Item] = Field(description="Survey items with weights and points.")
+    departments: dict[Key, Labels] = Field(description="Departments that own CAPAs.")
+    overall_department: Key = Field(
+        default="sales", description="Department that owns low_score CAPAs."
+    )
+    grades: dict[Annotated[str, Field(pattern=r"^[A-Z]$")], float] = Field(
+        description="Grade -> lower bound of its band, best grade first; the last is 0."
+    )
+    flags: Flags = Field(default_factory=Flags, description="Flag rules.")
+    missing_items: MissingItems = Field(
+        default=MissingItems.rescale, description="What an unanswered item does: rescale|zero|reject."
+    )
+    min_answered_weight: float = Field(
+        default=60, ge=0, le=100, description="Under rescale, less answered weight is rejected."
+    )
+    cadence: Cadence = Field(
+        default=Cadence.half_year, description="Period a reply date falls in without --period."
+    )
+    headers: Headers = Field(description="Header and label aliases for import.")
+    marks: Marks = Field(description="Tick marks and 'not answered' texts.")
+    limits: Limits = Field(default_factory=Limits, description="Resource limits for reading xlsx.")
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> Rules:
+        problems = _rule_problems(self)
+        if problems:
+            raise RulesInvalid(problems)
+        return self
+
+    # Lookup tables built once per Rules object; intake uses them per cell.
+    @cached_property
+    def level_by_alias(self) -> dict[str, str]:
+        table = {normalize(a): key for key, lv in self.levels.items() for a in lv.aliases}
+        table.update({normalize(lv.labels.zh): k for k, lv in self.levels.items()})
+        table.update({normalize(lv.labels.en): k for k, lv in self.levels.items()})
+        return table
+
+    @cached_property
+    def level_by_number(self) -> dict[int, str]:
+        return {lv.number: key for key, lv in self.levels.items()}
+
+    @cached_property
+    def item_by_alias(self) -> dict[str, str]:
+        table = {normalize_label(a): key for key, it in self.items.items() for a in it.aliases}
+        for key, it in self.items.items():
+            table.setdefault(normalize_label(it.labels.zh), key)
+            table.setdefault(normalize_label(it.labels.en), key)
+        return table
+
+    @cached_property
+    def field_by_alias(self) -> dict[str, str]:
+        """Header/label text -> one of customer, customer_code, date, comments, rating."""
+        return {
+            normalize_label(alias): name
+            for name, aliases in self.headers.model_dump().items()
+            for alias in aliases
+        }
+
+    @cached_property
+    def ticked(self) -> frozenset[str]:
+        return frozenset(normalize(m) for m in self.marks.ticked)
+
+    @cached_property
+    def unticked(self) -> frozenset[str]:
+        return frozenset(normalize(m) for m in self.marks.unticked)
+
+    @cached_property
+    def unanswered(self) -> frozenset[str]:
+        return frozenset(normalize(m) for m in self.marks.unanswered)
+
+    @cached_property
+    def top_level(self) -> str:
+        return max(self.levels, key=lambda k: self.levels[k].number)
+
+    def grade_for(self, total: float) -> str:
+        for grade, lower in self.grades.items():
+            if total >= lower:
+                return grade
+        return list(self.grades)[-1]
+
+
+def _rule_problems(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every cross-field rule of SPEC §2 that `r` breaks, with the path of the field."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    numbers = sorted(lv.number for lv in r.levels.values())
+    if numbers != list(range(1, len(numbers) + 1)):
+        out.append((("levels",), f"level numbers must be 1..{len(numbers)} once each: {numbers}"))
+    best_first = sorted(r.levels, key=lambda k: -r.levels[k].number)
+    total_weight = sum(it.weight for it in r.items.values())
+    if abs(total_weight - 100) > 1e-9:
+        out.append((("items",), f"weights must sum to 100, they sum to {total_weight:g}"))
+    for key, it in r.items.items():
+        missing = [lv for lv in r.levels if lv not in it.points]
+        unknown = [lv for lv in it.points if lv not in r.levels]
+        if missing:
+            out.append((("items", key, "points"), f"no points for level(s) {', '.join(missing)}"))
+        for lv in unknown:
+            out.append((("items", key, "points", lv), f"unknown level '{lv}'"))
+        for lv, pts in it.points.items():
+            if not 0 <= pts <= it.weight:
+                out.append(
+                    (("items", key, "points", lv), f"{pts:g} is outside 0..weight ({it.weight:g})")
+                )
+        if not missing:
+            top = best_first[0]
+            if it.points[top] != it.weight:
+                out.append(
+                    (
+                        ("items", key, "points", top),
+                        f"the top level must score the full weight {it.weight:g}, "
+                        f"not {it.points[top]:g}",
+                    )
+                )
+            for better, worse in zip(best_first, best_first[1:], strict=False):
+                if it.points[worse] > it.points[better]:
+                    out.append(
+                        (
+                            ("items", key, "points", worse),
+                            f"{worse} ({it.points[worse]:g}) scores more than "
+                            f"{better} ({it.points[better]:g})",
+                        )
+                    )
+        if it.department not in r.departments:
+            out.append((("items", key, "department"), f"unknown department '{it.department}'"))
+    if r.overall_department not in r.departments:
+        out.append((("overall_department",), f"unknown department '{r.overall_department}'"))
+    bounds = list(r.grades.values())
+    if not bounds or any(a <= b for a, b in zip(bounds, bounds[1:], strict=False)):
+        out.append((("grades",), "grade bands must descend strictly, best grade first"))
+    elif bounds[-1] != 0 or bounds[0] > 100:
+        out.append((("grades",), "grade bands must cover 0-100: the last lower bound must be 0"))
+    for i, lv in enumerate(r.flags.flag_levels):
+        if lv not in r.levels:
+            out.append((("flags", "flag_levels", i), f"unknown level '{lv}'"))
+    out += _alias_clashes(r)
+    return out
+
+
+def _alias_clashes(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    groups: list[tuple[str, Mapping[str, list[str]], Any]] = [
+        ("levels", {k: v.aliases for k, v in r.levels.items()}, normalize),
+        ("items", {k: v.aliases for k, v in r.items.items()}, normalize_label),
+        ("headers", r.headers.model_dump(), normalize_label),
+    ]
+    seen_labels: dict[str, tuple[str, str]] = {}
+    for section, aliases_by_key, norm in groups:
+        seen: dict[str, str] = {}
+        for key, aliases in aliases_by_key.items():
+            for i, alias in enumerate(aliases):
+                n = norm(alias)
+                owner = seen.setdefault(n, key)
+                if owner != key:
+                    out.append(
+                        (
+                            (section, key, "aliases", i) if section != "headers" else (section, key, i),
+                            f"alias '{alias}' also belongs to {owner}",
+                        )
+                    )
+                if section != "levels":
+                    other = seen_labels.setdefault(normalize_label(alias), (section, key))
+                    if other[0] != section:
+                        out.append(
+                            (
+                                (section, key, "aliases", i)
+                                if section != "headers"
+                                else (section, key, i),
+                                f"alias '{alias}' also belongs to {other[0]}.{other[1]}",
+                            )
+                        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: YAML with line marks, then the lookup order of SPEC §7.
+
+
+@dataclass(frozen=True)
+class LoadedRules:
+    """Rules plus where they came from and the hash that reports state."""
+
+    rules: Rules
+    path: Path
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def packaged_data_dir() -> Path:
+    """Folder holding the shipped config/ and templates/ (inside the wheel, or the repo root)."""
+    inside = Path(str(resources.files("csat"))) / "_data"
+    if (inside / "config").is_dir():
+        return inside
+    return Path(__file__).resolve().parent.parent
+
+
+def find_config(explicit: Path | None, cwd: Path | None = None) -> Path:
+    """Lookup order: --config, then $CSAT_CONFIG, then ./config/weights.yaml, then packaged."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("CSAT_CONFIG")
+    if env:
+        return Path(env)
+    local = (cwd or Path.cwd()) / "config" / "weights.yaml"
+    if local.is_file():
+        return local
+    return packaged_data_dir() / "config" / "weights.yaml"
+
+
+def load_rules(path: Path) -> LoadedRules:
+    """Read and validate a rules file; raise ConfigError listing every problem."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(shown, None, None, "", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([ConfigProblem(shown, None, None, "", "not UTF-8 text")]) from None
+    data, marks, problems = _parse_yaml(text, shown)
+    if problems:
+        raise ConfigError(problems)
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(shown, 1, 1, "", "expected a mapping of settings")])
+    try:
+        rules = Rules.model_validate(data)
+    except ValidationError as exc:
+        found = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+        raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in found]) from None
+    except RulesInvalid as exc:
+        raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in exc.problems]) from None
+    return LoadedRules(rules, path, text)
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; see weights.schema.json)"
+    if error["type"] == "missing":
+        return "required key is missing"
+    return str(error["msg"])
+
+
+Marks_ = dict[tuple[str | int, ...], tuple[int, int]]
+
+
+def _locate(file: str, marks: Marks_, loc: tuple[str | int, ...], msg: str) -> ConfigProblem:
+    path = loc
+    while path and path not in marks:
+        path = path[:-1]
+    line, col = marks.get(path, (None, None)) if path else (None, None)
+    return ConfigProblem(file, line, col, ".".join(map(str, loc)), msg)
+
+
+def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks_, list[ConfigProblem]]:
+    """Compose YAML with the safe loader, keeping each key's line/column; duplicate keys are
+    errors rather than silently last-wins."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, {}, [ConfigProblem(shown, line, col, "", f"not valid YAML: {problem}")]
+    marks: Marks_ = {}
+    problems: list[ConfigProblem] = []
+
+    def build(node: yaml.Node | None, path: tuple[str | int, ...]) -> Any:
+        if node is None:
+            return None
+        marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key in out:
+                    problems.append(
+                        ConfigProblem(
+                            shown,
+                            key_node.start_mark.line + 1,
+                            key_node.start_mark.column + 1,
+                            ".".join(map(str, (*path, key))),
+                            "duplicate key",
+                        )
+                    )
+                marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = build(value_node, (*path, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [build(child, (*path, i)) for i, child in enumerate(node.value)]
+        return _scalar(node)
+
+    data = build(root, ())
+    return data, marks, problems
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """Construct one scalar the way the safe loader would (ints, floats, bools, strings)."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of weights.yaml, for editor completion and checking."""
+    schema = Rules.model_json_schema()
+    schema["title"] = "csat scoring rules (config/weights.yaml)"
+    return schema

@@ -1,0 +1,141 @@
+"""Intake (SPEC §3): paths -> responses and rejections, file by file, sheet by sheet.
+
+Nothing here stops the batch: every problem becomes a Rejection naming the file, sheet and cell.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from csat.cells import RatingReader, UnknownValue, is_blank, parse_date
+from csat.config import Rules
+from csat.errors import UsageError
+from csat.layouts import RawResponse, describe_date_problem, find_form, find_table_header
+from csat.layouts import read_form, read_table
+from csat.models import Rejection, Response, Skipped
+from csat.periods import Period, period_of
+from csat.xlsx import UnreadableWorkbook, check_workbook, read_sheets
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    shown: str  # the path as the user gave it, for messages and source.file
+
+
+def discover(paths: list[str]) -> Iterator[InputFile | Skipped]:
+    """Expand the given files and folders (recursively, sorted) into input files.
+
+    Office lock files (~$x.xlsx) and hidden files are ignored; other non-workbooks in a folder
+    are reported as skipped. A path that does not exist is a usage error.
+    """
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith(("~$", ".")):
+                        continue
+                    rel = os.path.relpath(os.path.join(root, name), path)
+                    shown = os.path.join(given, rel)
+                    if name.lower().endswith(WORKBOOK_SUFFIXES):
+                        yield InputFile(Path(root, name), shown)
+                    else:
+                        yield Skipped(shown, "not an .xlsx/.xlsm workbook")
+        elif path.is_file():
+            if not path.name.startswith("~$"):
+                yield InputFile(path, given)
+        else:
+            raise UsageError(f"'{given}' does not exist: give survey files or folders holding them")
+
+
+def read_file(
+    item: InputFile, rules: Rules, period: Period | None
+) -> Iterator[Response | Rejection]:
+    """Every response and rejection of one workbook, in sheet and row order."""
+    shown = item.shown
+    try:
+        check_workbook(item.path, rules.limits)
+        sheets = read_sheets(item.path)
+        reader = RatingReader(rules)
+        any_data = False
+        for sheet in sheets:
+            if not any(not is_blank(v) for row in sheet.rows for v in row):
+                continue  # Excel's empty Sheet2, Sheet3
+            any_data = True
+            header = find_table_header(sheet, rules)
+            if header is not None:
+                for raw in read_table(sheet, header, rules, shown, reader):
+                    yield from finish(raw, rules, period)
+                continue
+            form = find_form(sheet, rules)
+            if form is not None:
+                yield from finish(read_form(sheet, form, rules, shown, reader), rules, period)
+                continue
+            yield Rejection(
+                shown,
+                sheet.name,
+                None,
+                "no survey found on this sheet: expected a header row with a customer column "
+                "(客户名称/Customer) and item columns (产品质量, RoHS情况 …), or a form with "
+                "客户名称: and the items in rows",
+            )
+        if not any_data:
+            yield Rejection(shown, None, None, "the workbook is empty: no sheet holds any data")
+    except UnreadableWorkbook as exc:
+        yield Rejection(shown, None, None, str(exc))
+    except OSError as exc:
+        yield Rejection(shown, None, None, f"cannot be read: {exc.strerror or exc}")
+
+
+def finish(raw: RawResponse, rules: Rules, period: Period | None) -> Iterator[Response | Rejection]:
+    """Settle customer, date and period; yield the response or one rejection per problem."""
+    problems = list(raw.problems)
+    file, sheet = raw.source.file, raw.source.sheet
+    if raw.customer is None:
+        problems.append(
+            Rejection(
+                file,
+                sheet,
+                raw.customer_cell,
+                "no customer name: fill in the customer (客户名称) so the reply can be attributed",
+            )
+        )
+    reply_date = None
+    try:
+        reply_date = parse_date(raw.date_value)
+    except UnknownValue:
+        problems.append(Rejection(file, sheet, raw.date_cell, describe_date_problem(raw.date_value)))
+    if period is None and reply_date is None and not any(
+        p.cell == raw.date_cell for p in problems if raw.date_cell
+    ):
+        problems.append(
+            Rejection(
+                file,
+                sheet,
+                raw.date_cell or raw.customer_cell,
+                "no reply date and no --period: fill in the date or run with --period 2024H1",
+            )
+        )
+    if problems:
+        yield from problems
+        return
+    assert raw.customer is not None
+    the_period = period or period_of(reply_date, rules.cadence.value)  # type: ignore[arg-type]
+    yield Response(
+        customer=raw.customer,
+        customer_code=raw.customer_code,
+        date=reply_date,
+        period=str(the_period),
+        ratings=raw.ratings,
+        comments=raw.comments,
+        source=raw.source,
+        cells=raw.cells,
+        span=raw.span,
+    )

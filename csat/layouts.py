@@ -1,0 +1,330 @@
+"""The two survey layouts of SPEC §3, recognised per sheet.
+
+Table: a header row (customer column + item columns) within the first rows, one response per row.
+Form: one customer per sheet; labelled cells (客户名称: …) and items in rows, rated either in a
+rating column or by a mark under one of several level columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from csat.cells import RatingReader, UnknownValue, as_text, is_blank, parse_date, shown
+from csat.config import Rules
+from csat.models import Rejection, Source
+from csat.text import normalize_label
+from csat.xlsx import Sheet, cell_name
+
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(slots=True)
+class RawResponse:
+    """A response as found on a sheet, before the period is settled and it is scored."""
+
+    customer: str | None
+    customer_code: str | None
+    date_value: Any
+    date_cell: str | None
+    ratings: dict[str, str | None]
+    comments: str | None
+    source: Source
+    cells: dict[str, str]
+    span: str | None
+    customer_cell: str | None
+    problems: list[Rejection] = field(default_factory=list)
+
+
+def _label_of(value: Any, rules: Rules) -> tuple[str, str] | None:
+    """('field', name) or ('item', key) when a cell is a known header/label."""
+    if not isinstance(value, str) or len(value) > 80:
+        return None
+    text = normalize_label(value)
+    if not text:
+        return None
+    name = rules.field_by_alias.get(text)
+    if name is not None:
+        return ("field", name)
+    key = rules.item_by_alias.get(text)
+    if key is not None:
+        return ("item", key)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Table layout
+
+
+@dataclass(frozen=True)
+class TableHeader:
+    row: int  # index into sheet.rows
+    fields: dict[str, int]  # customer/customer_code/date/comments -> column index
+    items: dict[str, int]  # item key -> column index
+    item_headers: dict[str, str]  # item key -> header as written
+
+
+def find_table_header(sheet: Sheet, rules: Rules) -> TableHeader | None:
+    for r, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        fields: dict[str, int] = {}
+        items: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        for c, value in enumerate(row):
+            label = _label_of(value, rules)
+            if label is None:
+                continue
+            kind, name = label
+            if kind == "field":
+                fields.setdefault(name, c)
+            elif name not in items:
+                items[name] = c
+                headers[name] = str(value).strip()
+        if "customer" in fields and items:
+            return TableHeader(r, fields, items, headers)
+    return None
+
+
+def read_table(
+    sheet: Sheet, header: TableHeader, rules: Rules, file: str, reader: RatingReader
+) -> Iterator[RawResponse]:
+    r0, c0 = sheet.first_row, sheet.first_col
+    f = header.fields
+    customer_col = f["customer"]
+    code_col, date_col, comments_col = f.get("customer_code"), f.get("date"), f.get("comments")
+    item_cols = list(header.items.items())
+    first_item_col = min(header.items.values())
+    last_item_col = max(header.items.values())
+    name = sheet.name
+    for r in range(header.row + 1, len(sheet.rows)):
+        row = sheet.rows[r]
+        customer = as_text(row[customer_col])
+        code = as_text(row[code_col]) if code_col is not None else None
+        date_value = row[date_col] if date_col is not None else None
+        comments = as_text(row[comments_col]) if comments_col is not None else None
+        raw_ratings = [(key, col, row[col]) for key, col in item_cols]
+        if (
+            customer is None
+            and code is None
+            and is_blank(date_value)
+            and comments is None
+            and all(is_blank(v) for _, _, v in raw_ratings)
+        ):
+            continue  # a blank row, perhaps with a sequence number
+        abs_row = r0 + r
+        response = RawResponse(
+            customer=customer,
+            customer_code=code,
+            date_value=date_value,
+            date_cell=cell_name(abs_row, c0 + date_col) if date_col is not None else None,
+            ratings={},
+            comments=comments,
+            source=Source(file, name, abs_row + 1),
+            cells={},
+            span=f"{cell_name(abs_row, c0 + first_item_col)}:{cell_name(abs_row, c0 + last_item_col)}",
+            customer_cell=cell_name(abs_row, c0 + customer_col),
+        )
+        for key, col, value in raw_ratings:
+            cell = cell_name(abs_row, c0 + col)
+            response.cells[key] = cell
+            try:
+                response.ratings[key] = reader.level(value)
+            except UnknownValue as exc:
+                response.problems.append(
+                    Rejection(file, name, cell, _unknown_rating(str(exc), header.item_headers[key], rules))
+                )
+        yield response
+
+
+def _unknown_rating(text: str, item_label: str, rules: Rules) -> str:
+    words = "/".join(lv.labels.zh for lv in rules.levels.values())
+    return f"unknown rating '{text}' for {item_label}: write one of {words} (or 1-5)"
+
+
+# --------------------------------------------------------------------------------------------
+# Form layout
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    labels: dict[str, tuple[int, int]]  # field name -> (row, col) of its label cell
+    items: dict[str, tuple[int, int, str]]  # item key -> (row, col, label as written)
+    level_cols: dict[int, str]  # column -> level key (marks layout)
+    rating_col: int | None  # rating-column layout
+
+
+def find_form(sheet: Sheet, rules: Rules) -> FormLayout | None:
+    labels: dict[str, tuple[int, int]] = {}
+    items: dict[str, tuple[int, int, str]] = {}
+    item_cols: dict[int, int] = {}
+    for r, row in enumerate(sheet.rows):
+        for c, value in enumerate(row):
+            label = _label_of(value, rules)
+            if label is None:
+                continue
+            kind, name = label
+            if kind == "field":
+                labels.setdefault(name, (r, c))
+            elif name not in items:
+                items[name] = (r, c, str(value).strip())
+                item_cols[c] = item_cols.get(c, 0) + 1
+    if not items or max(item_cols.values()) < 2:
+        return None
+    main_col = max(item_cols, key=lambda c: item_cols[c])
+    items = {k: v for k, v in items.items() if v[1] == main_col}
+    first_item_row = min(r for r, _, _ in items.values())
+    for r in range(first_item_row - 1, max(-1, first_item_row - 4), -1):
+        level_cols: dict[int, str] = {}
+        rating_col = None
+        for c, value in enumerate(sheet.rows[r]):
+            if not isinstance(value, str) or c <= main_col:
+                continue
+            level = rules.level_by_alias.get(normalize_label(value))
+            if level is not None:
+                level_cols.setdefault(c, level)
+            elif rules.field_by_alias.get(normalize_label(value)) == "rating":
+                rating_col = c
+        if len(level_cols) >= 2:
+            return FormLayout(labels, items, level_cols, None)
+        if rating_col is not None:
+            return FormLayout(labels, items, {}, rating_col)
+    return FormLayout(labels, items, {}, None)
+
+
+def _labelled_value(
+    sheet: Sheet, form: FormLayout, name: str, rules: Rules
+) -> tuple[Any, str | None, bool]:
+    """(value, cell, label found) for a labelled field: the text after the label's colon,
+    else the first non-empty cell to its right that is not itself a label."""
+    where = form.labels.get(name)
+    if where is None:
+        return None, None, False
+    r, c = where
+    row = sheet.rows[r]
+    label_text = str(row[c])
+    for sep in (":", "："):
+        if sep in label_text:
+            rest = label_text.split(sep, 1)[1].strip()
+            if rest:
+                return rest, cell_name(sheet.first_row + r, sheet.first_col + c), True
+    for cc in range(c + 1, len(row)):
+        value = row[cc]
+        if is_blank(value):
+            continue
+        if _label_of(value, rules) is not None:
+            break
+        return value, cell_name(sheet.first_row + r, sheet.first_col + cc), True
+    return None, cell_name(sheet.first_row + r, sheet.first_col + c + 1), True
+
+
+def read_form(
+    sheet: Sheet, form: FormLayout, rules: Rules, file: str, reader: RatingReader
+) -> RawResponse:
+    r0, c0 = sheet.first_row, sheet.first_col
+    customer, customer_cell, _ = _labelled_value(sheet, form, "customer", rules)
+    code, _, _ = _labelled_value(sheet, form, "customer_code", rules)
+    date_value, date_cell, _ = _labelled_value(sheet, form, "date", rules)
+    comments, _, _ = _labelled_value(sheet, form, "comments", rules)
+    rating_cols = sorted(form.level_cols) or ([form.rating_col] if form.rating_col is not None else [])
+    rows = [r for r, _, _ in form.items.values()]
+    span = None
+    if rating_cols:
+        span = (
+            f"{cell_name(r0 + min(rows), c0 + rating_cols[0])}:"
+            f"{cell_name(r0 + max(rows), c0 + rating_cols[-1])}"
+        )
+    response = RawResponse(
+        customer=as_text(customer),
+        customer_code=as_text(code),
+        date_value=date_value,
+        date_cell=date_cell,
+        ratings={},
+        comments=as_text(comments),
+        source=Source(file, sheet.name, None),
+        cells={},
+        span=span,
+        customer_cell=customer_cell,
+    )
+    if not rating_cols:
+        response.problems.append(
+            Rejection(
+                file,
+                sheet.name,
+                None,
+                "form has item rows but no level columns (非常满意 … 非常不满意) and no rating "
+                "column (评价/Rating) in the header row above them",
+            )
+        )
+        return response
+    for key, (r, _, label) in form.items.items():
+        row = sheet.rows[r]
+        if form.rating_col is not None:
+            cell = cell_name(r0 + r, c0 + form.rating_col)
+            response.cells[key] = cell
+            try:
+                response.ratings[key] = reader.level(row[form.rating_col])
+            except UnknownValue as exc:
+                response.problems.append(
+                    Rejection(file, sheet.name, cell, _unknown_rating(str(exc), label, rules))
+                )
+            continue
+        _read_marks(response, row, r0 + r, c0, form, key, label, reader)
+    return response
+
+
+def _read_marks(
+    response: RawResponse,
+    row: list[Any],
+    abs_row: int,
+    c0: int,
+    form: FormLayout,
+    key: str,
+    label: str,
+    reader: RatingReader,
+) -> None:
+    file, sheet = response.source.file, response.source.sheet
+    ticked: list[tuple[str, str]] = []
+    for col, level in form.level_cols.items():
+        value = row[col] if col < len(row) else None
+        cell = cell_name(abs_row, c0 + col)
+        try:
+            if reader.is_ticked(value):
+                ticked.append((cell, level))
+        except UnknownValue as exc:
+            response.problems.append(
+                Rejection(
+                    file,
+                    sheet,
+                    cell,
+                    f"unrecognised mark '{exc}' for {label}: put ✓ or X in one level column only",
+                )
+            )
+    if len(ticked) > 1:
+        cells = ", ".join(c for c, _ in ticked)
+        response.problems.append(
+            Rejection(
+                file,
+                sheet,
+                f"{ticked[0][0]}:{ticked[-1][0]}",
+                f"{len(ticked)} levels ticked for {label} in {cells}: csat never guesses; "
+                "ask the customer which one they meant",
+            )
+        )
+        return
+    response.cells[key] = ticked[0][0] if ticked else cell_name(abs_row, c0 + min(form.level_cols))
+    response.ratings[key] = ticked[0][1] if ticked else None
+
+
+def describe_date_problem(value: Any) -> str:
+    return f"'{shown(value)}' is not a date: write the reply date as 2024-06-12 or 2024/6/12"
+
+
+__all__ = [
+    "RawResponse",
+    "find_table_header",
+    "read_table",
+    "find_form",
+    "read_form",
+    "parse_date",
+    "describe_date_problem",
+]

@@ -1,0 +1,140 @@
+"""Typed records passed between stages: intake -> scoring -> output (and later the store).
+
+Plain slotted dataclasses, not pydantic: one is built per survey row, so they stay cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a response came from: the path as given, the sheet, and the 1-based row (tables)."""
+
+    file: str
+    sheet: str | None = None
+    row: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "row": self.row}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One customer's answers as read from a file, ratings already matched to level keys."""
+
+    customer: str
+    customer_code: str | None
+    date: date | None
+    period: str
+    ratings: dict[str, str | None]  # item key -> level key, None when unanswered
+    comments: str | None
+    source: Source
+    cells: dict[str, str] = field(default_factory=dict)  # item key -> cell it was read from
+    span: str | None = None  # cells of the whole response, for rejections about all of it
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    type: str  # "low_score" | "dissatisfied_item"
+    item: str | None = None
+    level: str | None = None
+    total: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.type == "low_score":
+            return {"type": self.type, "total": self.total}
+        return {"type": self.type, "item": self.item, "level": self.level}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemScore:
+    level: str | None
+    points: float | None  # the table's points, not rescaled
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredResponse:
+    response: Response
+    items: dict[str, ItemScore]
+    total: float
+    grade: str
+    complete: bool
+    flags: tuple[Flag, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.response
+        return {
+            "customer": r.customer,
+            "customer_code": r.customer_code,
+            "period": r.period,
+            "date": r.date.isoformat() if r.date else None,
+            "total": self.total,
+            "grade": self.grade,
+            "complete": self.complete,
+            "items": {k: {"level": v.level, "points": v.points} for k, v in self.items.items()},
+            "flags": [f.as_json() for f in self.flags],
+            "comments": r.comments,
+            "source": r.source.as_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row, sheet or file that could not be scored, and what the user should do about it."""
+
+    file: str
+    sheet: str | None
+    cell: str | None
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "cell": self.cell, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file in a folder that is not a workbook: listed, not rejected."""
+
+    file: str
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "reason": self.reason}
+
+
+Outcome = ScoredResponse | Rejection | Skipped
+
+
+@dataclass
+class ScoreRun:
+    """Everything one `csat score` run produced, in input order."""
+
+    period: str | None
+    scored: list[ScoredResponse] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        if isinstance(outcome, ScoredResponse):
+            self.scored.append(outcome)
+        elif isinstance(outcome, Rejection):
+            self.rejected.append(outcome)
+        else:
+            self.skipped.append(outcome)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "scored": [s.as_json() for s in self.scored],
+            "rejected": [r.as_json() for r in self.rejected],
+            "skipped": [s.as_json() for s in self.skipped],
+            "summary": {
+                "scored": len(self.scored),
+                "rejected": len(self.rejected),
+                "flagged": sum(1 for s in self.scored if s.flags),
+            },
+        }

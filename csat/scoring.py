@@ -1,0 +1,68 @@
+"""Scoring (SPEC §2): response + rules -> total, grade, flags. Pure; no I/O.
+
+Totals are rounded half-up to one decimal and the grade and low_score flag are judged on the
+rounded figure, so what a report shows is what was judged.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from csat.config import MissingItems, Rules
+from csat.models import Flag, ItemScore, Rejection, Response, ScoredResponse
+
+_TENTH = Decimal("0.1")
+
+
+def round_half_up(value: float) -> float:
+    """Round to one decimal, halves away from zero (82.25 -> 82.3), unlike Python's round()."""
+    return float(Decimal(repr(value)).quantize(_TENTH, rounding=ROUND_HALF_UP))
+
+
+def score(response: Response, rules: Rules) -> ScoredResponse | Rejection:
+    """Score one response, or say why it cannot be scored under the missing-items policy."""
+    items: dict[str, ItemScore] = {}
+    earned = answered_weight = 0.0
+    for key, item in rules.items.items():
+        level = response.ratings.get(key)
+        if level is None:
+            items[key] = ItemScore(None, None)
+            continue
+        points = item.points[level]
+        items[key] = ItemScore(level, points)
+        earned += points
+        answered_weight += item.weight
+    complete = answered_weight >= 100 - 1e-9
+    if not complete:
+        problem = _incomplete_problem(response, rules, answered_weight)
+        if problem:
+            src = response.source
+            return Rejection(src.file, src.sheet, response.span, problem)
+        if rules.missing_items is MissingItems.rescale:
+            earned = 100 * earned / answered_weight
+    total = round_half_up(earned)
+    flags = []
+    if total < rules.flags.low_score_below:
+        flags.append(Flag("low_score", total=total))
+    flag_levels = rules.flags.flag_levels
+    for key, item_score in items.items():
+        if item_score.level in flag_levels:
+            flags.append(Flag("dissatisfied_item", item=key, level=item_score.level))
+    return ScoredResponse(response, items, total, rules.grade_for(total), complete, tuple(flags))
+
+
+def _incomplete_problem(response: Response, rules: Rules, answered: float) -> str | None:
+    missing = [rules.items[k].labels.zh for k in rules.items if response.ratings.get(k) is None]
+    if answered == 0:
+        return "no rating at all: fill in at least the items the customer answered"
+    if rules.missing_items is MissingItems.reject:
+        return (
+            f"items not answered: {', '.join(missing)} (missing_items: reject); "
+            "ask the customer to complete the form"
+        )
+    if rules.missing_items is MissingItems.rescale and answered < rules.min_answered_weight:
+        return (
+            f"too few items answered: {answered:g} of 100 weight answered, "
+            f"minimum {rules.min_answered_weight:g} (unanswered: {', '.join(missing)})"
+        )
+    return None

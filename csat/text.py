@@ -1,0 +1,47 @@
+"""Text matching shared by levels, headers and form labels (SPEC §2 "Text matching").
+
+Matching is by normalised text: NFKC, traditional -> simplified, case-folded, whitespace tidied,
+trailing colon dropped. Labels (headers) also lose a trailing bracketed note.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_SPACES = re.compile(r"\s+")
+# A space next to a CJK character (either side) is dropped; between Latin words it stays.
+_CJK = r"\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_SPACE_BY_CJK = re.compile(rf"(?<=[{_CJK}]) | (?=[{_CJK}])")
+_TRAILING_NOTE = re.compile(r"\s*[(\[【〔][^()\[\]【】〔〕]*[)\]】〕]$")
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Normalise free text for comparison (customer names, levels, marks)."""
+    s = unicodedata.normalize("NFKC", text)
+    if not s.isascii():
+        s = _T2S.convert(s)
+    s = _SPACES.sub(" ", s.casefold()).strip()
+    s = _SPACE_BY_CJK.sub("", s)
+    if s.endswith(":"):
+        s = s[:-1].rstrip()
+    return s
+
+
+@lru_cache(maxsize=65536)
+def normalize_label(text: str) -> str:
+    """Normalise a header or form label: as `normalize`, plus a trailing bracketed note goes
+    (`产品质量(25%)` is 产品质量) and a colon before or after that note."""
+    s = normalize(text)
+    while True:
+        stripped = _TRAILING_NOTE.sub("", s).rstrip()
+        if stripped.endswith(":"):
+            stripped = stripped[:-1].rstrip()
+        if stripped == s or not stripped:
+            return s
+        s = stripped
