@@ -67,7 +67,7 @@ class RatingReader:
         if isinstance(value, bool):
             raise UnknownValue(str(value))
         if isinstance(value, int | float):
-            return self._level_of_number(value, str(value))
+            return self._level_of_number(value, shown(value))
         raise UnknownValue(shown(value))
 
     def _level_of_text(self, value: str) -> str | None:
@@ -84,9 +84,9 @@ class RatingReader:
         return self._level_of_number(number, value.strip())
 
     def _level_of_number(self, number: float, as_written: str) -> str:
-        if number == int(number) and int(number) in self._by_number:
+        if float(number).is_integer() and int(number) in self._by_number:
             return self._by_number[int(number)]
-        raise UnknownValue(as_written if isinstance(as_written, str) else str(number))
+        raise UnknownValue(as_written)
 
     def is_ticked(self, value: Any) -> bool:
         """A level column's cell: True for a mark, False for no mark, UnknownValue otherwise."""

@@ -53,6 +53,17 @@ def _label_of(value: Any, rules: Rules) -> tuple[str, str] | None:
     return None
 
 
+def _inline_label(value: Any, rules: Rules) -> str | None:
+    """The field of a form cell that holds label and value together: `客户名称：东莞精密`."""
+    if not isinstance(value, str):
+        return None
+    for sep in (":", "："):
+        if sep in value:
+            name = rules.field_by_alias.get(normalize_label(value.split(sep, 1)[0]))
+            return name
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # Table layout
 
@@ -161,6 +172,9 @@ def find_form(sheet: Sheet, rules: Rules) -> FormLayout | None:
         for c, value in enumerate(row):
             label = _label_of(value, rules)
             if label is None:
+                inline = _inline_label(value, rules)
+                if inline is not None:
+                    labels.setdefault(inline, (r, c))
                 continue
             kind, name = label
             if kind == "field":

@@ -53,7 +53,7 @@ def parse_period(text: str) -> Period:
     if m.group(4):
         month = int(m.group(4))
         if not 1 <= month <= 12:
-            raise UsageError(f"'{text}' is not a period: month {month} does not exist")
+            raise UsageError(f"'{text}' is not a period: there is no month {month}; use {ACCEPTED}")
         return Period(year, month, 1)
     return Period(year, 1, 12)
 

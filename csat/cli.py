@@ -1,0 +1,309 @@
+"""Command line: parse arguments, call the library, print with Rich, exit with SPEC §7's codes.
+
+0 success; 1 fatal (bad config, nothing done); 2 usage error; 3 partial (some inputs rejected).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from csat import setup
+from csat.config import LoadedRules, find_config, load_rules
+from csat.errors import ConfigError, CsatError, UsageError
+from csat.models import Rejection, ScoredResponse, Skipped
+from csat.periods import parse_period
+from csat.pipeline import iter_outcomes
+
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+TABLE_ROWS_SHOWN = 500
+
+app = typer.Typer(
+    help="Customer-satisfaction survey procedure: import returned surveys, score, grade, flag.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+config_app = typer.Typer(help="Check and explain the scoring rules.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_state = {"debug": False}
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Scoring rules YAML. Default: $CSAT_CONFIG, ./config/weights.yaml, the packaged one.",
+        show_default=False,
+    ),
+]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Known failures print `Error: …` and exit 1 (2 for usage); nothing shows a traceback
+    unless --debug."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except UsageError as exc:
+        err.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except ConfigError as exc:
+        err.print("[red]Error:[/red] the scoring rules are not valid:")
+        for problem in exc.problems:
+            err.print(f"  • {problem}", markup=False)
+        raise typer.Exit(EXIT_FATAL) from None
+    except CsatError as exc:
+        err.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(EXIT_FATAL) from None
+    except KeyboardInterrupt:
+        err.print("[red]Interrupted.[/red]")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        err.print(
+            f"[red]Error:[/red] unexpected {type(exc).__name__}: {exc}\n"
+            "This is a bug in csat; run again with --debug and report the traceback."
+        )
+        raise typer.Exit(EXIT_FATAL) from None
+
+
+def _rules(config: Path | None) -> LoadedRules:
+    return load_rules(find_config(config))
+
+
+@app.command()
+def score(
+    paths: Annotated[
+        list[str], typer.Argument(help="Survey workbooks (.xlsx/.xlsm) or folders holding them.")
+    ],
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period the replies answer (2024H1, 2024Q2, 2024-05, 2024); "
+                     "default: from each reply date."),
+    ] = None,
+    config: ConfigOpt = None,
+    db: Annotated[
+        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Score only; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Import returned surveys, score each customer, grade A-E and flag what needs a CAPA.
+
+    Example: [bold]csat score returns/ --period 2024H1[/bold]
+
+    Exit 0 when every input was scored, 3 when some were rejected (listed with file, sheet,
+    cell and reason), 1 on a bad config, 2 on a usage error.
+    """
+    with _errors():
+        the_period = parse_period(period) if period else None
+        loaded = _rules(config)
+        outcomes = iter_outcomes(
+            paths, loaded.rules, the_period, progress=None if as_json else _progress_callback()
+        )
+        if as_json:
+            counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
+        else:
+            counts = _print_human(outcomes, loaded)
+        raise typer.Exit(EXIT_PARTIAL if counts["rejected"] else EXIT_OK)
+
+
+def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> dict[str, int]:
+    """Stream the SPEC §7 document: scored entries as they come, the short lists at the end."""
+    rejected: list[Rejection] = []
+    skipped: list[Skipped] = []
+    counts = {"scored": 0, "rejected": 0, "flagged": 0}
+    stream.write('{"period": ' + json.dumps(period) + ', "scored": [')
+    for outcome in outcomes:
+        if isinstance(outcome, ScoredResponse):
+            stream.write((",\n" if counts["scored"] else "\n"))
+            stream.write(json.dumps(outcome.as_json(), ensure_ascii=False))
+            counts["scored"] += 1
+            counts["flagged"] += bool(outcome.flags)
+        elif isinstance(outcome, Rejection):
+            rejected.append(outcome)
+        else:
+            skipped.append(outcome)
+    counts["rejected"] = len(rejected)
+    dump = lambda xs: json.dumps([x.as_json() for x in xs], ensure_ascii=False)  # noqa: E731
+    stream.write(f'],\n"rejected": {dump(rejected)},\n"skipped": {dump(skipped)},\n')
+    stream.write(f'"summary": {json.dumps(counts)}}}\n')
+    stream.flush()
+    return counts
+
+
+def _progress_callback() -> Any:
+    """A Rich progress bar on stderr, only when stderr is a terminal."""
+    if not err.is_terminal:
+        return None
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = progress.add_task("Reading", total=None)
+
+    def update(done: int, total: int, current: str) -> None:
+        if done == 0:
+            progress.start()
+        progress.update(task, completed=done, total=total, description=f"Reading {current}")
+        if done == total:
+            progress.stop()
+
+    return update
+
+
+def _print_human(outcomes: Iterator[Any], loaded: LoadedRules) -> dict[str, int]:
+    rules = loaded.rules
+    table = Table(title="Scored responses", title_justify="left")
+    table.add_column("Customer", overflow="fold", min_width=12)
+    table.add_column("Period")
+    table.add_column("Total", justify="right", no_wrap=True)
+    table.add_column("Grade", justify="center")
+    table.add_column("Flags", overflow="fold")
+    rejected: list[Rejection] = []
+    skipped: list[Skipped] = []
+    counts = {"scored": 0, "rejected": 0, "flagged": 0}
+    for outcome in outcomes:
+        if isinstance(outcome, Rejection):
+            rejected.append(outcome)
+        elif isinstance(outcome, Skipped):
+            skipped.append(outcome)
+        else:
+            counts["scored"] += 1
+            counts["flagged"] += bool(outcome.flags)
+            if counts["scored"] <= TABLE_ROWS_SHOWN:
+                table.add_row(*_score_row(outcome, rules))
+    counts["rejected"] = len(rejected)
+    if counts["scored"]:
+        out.print(table)
+        if counts["scored"] > TABLE_ROWS_SHOWN:
+            out.print(f"… and {counts['scored'] - TABLE_ROWS_SHOWN} more (use --json for all)")
+    if rejected:
+        rt = Table(title="[red]Rejected inputs[/red]", title_justify="left")
+        for col in ("File", "Sheet", "Cell", "Reason"):
+            rt.add_column(col, overflow="fold")
+        for r in rejected:
+            rt.add_row(r.file, r.sheet or "", r.cell or "", f"[red]{_esc(r.reason)}[/red]")
+        out.print(rt)
+    for s in skipped:
+        out.print(f"[dim]skipped {_esc(s.file)}: {s.reason}[/dim]")
+    out.print(
+        f"{counts['scored']} scored, {counts['rejected']} rejected, {counts['flagged']} flagged"
+        f" · rules {loaded.sha256[:12]} ({_esc(str(loaded.path))}) · not recorded (dry run)"
+    )
+    return counts
+
+
+def _score_row(s: ScoredResponse, rules: Any) -> list[str]:
+    grade_colour = {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "red"}
+    flags = []
+    for f in s.flags:
+        if f.type == "low_score":
+            flags.append(f"[red]low score {f.total:.1f}[/red]")
+        else:
+            flags.append(f"[red]{rules.items[f.item].labels.zh} {rules.levels[f.level].labels.zh}[/red]")
+    total = f"{s.total:.1f}" + ("" if s.complete else " [dim](rescaled)[/dim]")
+    colour = grade_colour.get(s.grade, "white")
+    return [_esc(s.response.customer), s.response.period, total,
+            f"[{colour}]{s.grade}[/{colour}]", ", ".join(flags)]
+
+
+def _esc(text: str) -> str:
+    """Customer text is data: escape Rich markup in it."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@config_app.command("check")
+def config_check(config: ConfigOpt = None) -> None:
+    """Validate the scoring rules and print the scoring table.
+
+    Example: [bold]csat config check --config config/weights.yaml[/bold]
+    """
+    with _errors():
+        loaded = _rules(config)
+        rules = loaded.rules
+        table = Table(title=f"Scoring rules: {_esc(str(loaded.path))}", title_justify="left")
+        table.add_column("Item")
+        table.add_column("Weight", justify="right")
+        for lv in rules.levels.values():
+            table.add_column(f"{lv.labels.zh}\n{lv.labels.en}", justify="right")
+        table.add_column("Department")
+        for it in rules.items.values():
+            dept = rules.departments[it.department]
+            table.add_row(f"{it.labels.zh}\n{it.labels.en}", f"{it.weight:g}",
+                          *(f"{it.points[k]:g}" for k in rules.levels), f"{dept.zh} {dept.en}")
+        table.add_row("[bold]Total[/bold]", f"{sum(i.weight for i in rules.items.values()):g}",
+                      *(f"{sum(i.points[k] for i in rules.items.values()):g}" for k in rules.levels),
+                      "")
+        out.print(table)
+        bands = ", ".join(f"{g} ≥ {b:g}" for g, b in rules.grades.items())
+        out.print(f"Grades: {bands}")
+        flag_levels = ", ".join(rules.levels[k].labels.zh for k in rules.flags.flag_levels)
+        out.print(f"Flags: total under {rules.flags.low_score_below:g}; items rated {flag_levels}")
+        out.print(f"Missing items: {rules.missing_items.value} "
+                  f"(minimum answered weight {rules.min_answered_weight:g}); cadence {rules.cadence.value}")
+        out.print(f"Rules hash: {loaded.sha256}")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of weights.yaml (editors use it for completion and checks).
+
+    Example: [bold]csat config schema > config/weights.schema.json[/bold]
+    """
+    with _errors():
+        from csat.config import json_schema
+
+        sys.stdout.write(json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to set up.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files already there.")] = False,
+) -> None:
+    """Copy the packaged config/ and templates/ into a folder for you to edit.
+
+    Example: [bold]csat init ~/csat-2024 && cd ~/csat-2024 && csat config check[/bold]
+    """
+    with _errors():
+        result = setup.init_folder(directory, force=force)
+        for path in result.written:
+            out.print(f"[green]wrote[/green] {_esc(str(path))}")
+        for path in result.kept:
+            out.print(f"[yellow]kept[/yellow]  {_esc(str(path))} (exists; --force overwrites)")
+        out.print(f"Edit {_esc(str(directory / 'config' / 'weights.yaml'))}, then run csat config check.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

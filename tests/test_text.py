@@ -1,0 +1,100 @@
+"""Label matching: aliases match however a person types them (SPEC §2 text matching)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import opencc
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csat.cells import RatingReader, UnknownValue
+from csat.config import Rules
+from csat.text import normalize, normalize_label
+
+_S2T = opencc.OpenCC("s2t")
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def random_case(text: str, flips: list[bool]) -> str:
+    return "".join(c.upper() if f else c.lower() for c, f in zip(text, flips + [False] * len(text)))
+
+
+decorations = st.fixed_dictionaries(
+    {
+        "wide": st.booleans(),
+        "traditional": st.booleans(),
+        "flips": st.lists(st.booleans(), max_size=40),
+        "left": st.sampled_from(["", " ", "  ", "\t", "\u3000"]),
+        "right": st.sampled_from(["", " ", "\u00a0", "\n"]),
+        "colon": st.sampled_from(["", ":", "：", " :"]),
+        "note": st.sampled_from(["", "(25%)", "（20%）", " (weight 5)", "【必填】"]),
+    }
+)
+
+
+def decorate(alias: str, d: dict, header: bool) -> str:
+    text = _S2T.convert(alias) if d["traditional"] else alias
+    text = random_case(text, d["flips"])
+    if d["wide"]:
+        text = full_width(text)
+    if header:
+        text += d["note"]
+    return d["left"] + text + d["colon"] + d["right"]
+
+
+@given(data=st.data(), d=decorations)
+def test_any_item_alias_matches_its_item_however_typed(rules: Rules, data: st.DataObject, d: dict) -> None:
+    key = data.draw(st.sampled_from(sorted(rules.items)))
+    alias = data.draw(st.sampled_from(rules.items[key].aliases))
+    assert rules.item_by_alias[normalize_label(decorate(alias, d, header=True))] == key
+
+
+@given(data=st.data(), d=decorations)
+def test_any_level_alias_reads_as_its_level(rules: Rules, data: st.DataObject, d: dict) -> None:
+    key = data.draw(st.sampled_from(sorted(rules.levels)))
+    alias = data.draw(st.sampled_from(rules.levels[key].aliases))
+    assert RatingReader(rules).level(decorate(alias, d, header=False)) == key
+
+
+@given(number=st.integers(1, 5), form=st.sampled_from(["int", "float", "text", "wide", "textfloat"]))
+def test_plain_numbers_one_to_five_are_levels(rules: Rules, number: int, form: str) -> None:
+    value = {"int": number, "float": float(number), "text": str(number),
+             "wide": full_width(str(number)), "textfloat": f"{number}.0"}[form]
+    assert rules.levels[RatingReader(rules).level(value)].number == number
+
+
+@given(value=st.one_of(st.sampled_from([0, 6, 4.5, "0", "6", "4.5", "很好", "good!", "-1"]),
+                       st.floats(allow_nan=False).filter(lambda x: x not in (1, 2, 3, 4, 5))))
+def test_other_numbers_and_words_are_unknown(rules: Rules, value: object) -> None:
+    reader = RatingReader(rules)
+    try:
+        reader.level(value)
+    except UnknownValue:
+        return
+    raise AssertionError(f"{value!r} was accepted as a rating")
+
+
+def test_unanswered_markers(rules: Rules) -> None:
+    reader = RatingReader(rules)
+    for value in [None, "", "  ", "-", "/", "N/A", "n/a", "NA", "无", "不适用", "不適用"]:
+        assert reader.level(value) is None, value
+
+
+def test_whitespace_rules() -> None:
+    assert normalize("  Very   Satisfied ") == "very satisfied"
+    assert normalize("非常 满意") == "非常满意"
+    assert normalize("客户 名称：") == "客户名称"
+    assert normalize_label("产品质量(25%)") == "产品质量"
+    assert normalize("Foo (Shenzhen) Co.") == "foo (shenzhen) co."  # names keep their brackets
+    assert unicodedata.normalize("NFKC", "ＡＢＣ") == "ABC"
+
+
+def test_middle_column_of_the_procedure_is_neutral(rules: Rules) -> None:
+    reader = RatingReader(rules)
+    assert reader.level("满意") == "neutral"
+    assert reader.level("滿意") == "neutral"
+    assert reader.level("Satisfied") == "satisfied"
