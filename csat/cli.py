@@ -53,7 +53,9 @@ ConfigOpt = Annotated[
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -101,15 +103,19 @@ def score(
     ],
     period: Annotated[
         str | None,
-        typer.Option(help="Period the replies answer (2024H1, 2024Q2, 2024-05, 2024); "
-                     "default: from each reply date."),
+        typer.Option(
+            help="Period the replies answer (2024H1, 2024Q2, 2024-05, 2024); "
+            "default: from each reply date."
+        ),
     ] = None,
     config: ConfigOpt = None,
     db: Annotated[
         Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Score only; write nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
 ) -> None:
     """Import returned surveys, score each customer, grade A-E and flag what needs a CAPA.
 
@@ -139,7 +145,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     stream.write('{"period": ' + json.dumps(period) + ', "scored": [')
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
-            stream.write((",\n" if counts["scored"] else "\n"))
+            stream.write(",\n" if counts["scored"] else "\n")
             stream.write(json.dumps(outcome.as_json(), ensure_ascii=False))
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
@@ -148,8 +154,9 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
         else:
             skipped.append(outcome)
     counts["rejected"] = len(rejected)
-    dump = lambda xs: json.dumps([x.as_json() for x in xs], ensure_ascii=False)  # noqa: E731
-    stream.write(f'],\n"rejected": {dump(rejected)},\n"skipped": {dump(skipped)},\n')
+    rejected_json = json.dumps([r.as_json() for r in rejected], ensure_ascii=False)
+    skipped_json = json.dumps([s.as_json() for s in skipped], ensure_ascii=False)
+    stream.write(f'],\n"rejected": {rejected_json},\n"skipped": {skipped_json},\n')
     stream.write(f'"summary": {json.dumps(counts)}}}\n')
     stream.flush()
     return counts
@@ -228,11 +235,18 @@ def _score_row(s: ScoredResponse, rules: Any) -> list[str]:
         if f.type == "low_score":
             flags.append(f"[red]low score {f.total:.1f}[/red]")
         else:
-            flags.append(f"[red]{rules.items[f.item].labels.zh} {rules.levels[f.level].labels.zh}[/red]")
+            flags.append(
+                f"[red]{rules.items[f.item].labels.zh} {rules.levels[f.level].labels.zh}[/red]"
+            )
     total = f"{s.total:.1f}" + ("" if s.complete else " [dim](rescaled)[/dim]")
     colour = grade_colour.get(s.grade, "white")
-    return [_esc(s.response.customer), s.response.period, total,
-            f"[{colour}]{s.grade}[/{colour}]", ", ".join(flags)]
+    return [
+        _esc(s.response.customer),
+        s.response.period,
+        total,
+        f"[{colour}]{s.grade}[/{colour}]",
+        ", ".join(flags),
+    ]
 
 
 def _esc(text: str) -> str:
@@ -259,18 +273,27 @@ def config_check(config: ConfigOpt = None) -> None:
         table.add_column("Department")
         for it in rules.items.values():
             dept = rules.departments[it.department]
-            table.add_row(f"{it.labels.zh}\n{it.labels.en}", f"{it.weight:g}",
-                          *(f"{it.points[k]:g}" for k in rules.levels), f"{dept.zh} {dept.en}")
-        table.add_row("[bold]Total[/bold]", f"{sum(i.weight for i in rules.items.values()):g}",
-                      *(f"{sum(i.points[k] for i in rules.items.values()):g}" for k in rules.levels),
-                      "")
+            table.add_row(
+                f"{it.labels.zh}\n{it.labels.en}",
+                f"{it.weight:g}",
+                *(f"{it.points[k]:g}" for k in rules.levels),
+                f"{dept.zh} {dept.en}",
+            )
+        table.add_row(
+            "[bold]Total[/bold]",
+            f"{sum(i.weight for i in rules.items.values()):g}",
+            *(f"{sum(i.points[k] for i in rules.items.values()):g}" for k in rules.levels),
+            "",
+        )
         out.print(table)
         bands = ", ".join(f"{g} ≥ {b:g}" for g, b in rules.grades.items())
         out.print(f"Grades: {bands}")
         flag_levels = ", ".join(rules.levels[k].labels.zh for k in rules.flags.flag_levels)
         out.print(f"Flags: total under {rules.flags.low_score_below:g}; items rated {flag_levels}")
-        out.print(f"Missing items: {rules.missing_items.value} "
-                  f"(minimum answered weight {rules.min_answered_weight:g}); cadence {rules.cadence.value}")
+        out.print(
+            f"Missing items: {rules.missing_items.value} (minimum answered weight "
+            f"{rules.min_answered_weight:g}); cadence {rules.cadence.value}"
+        )
         out.print(f"Rules hash: {loaded.sha256}")
 
 
@@ -301,7 +324,9 @@ def init(
             out.print(f"[green]wrote[/green] {_esc(str(path))}")
         for path in result.kept:
             out.print(f"[yellow]kept[/yellow]  {_esc(str(path))} (exists; --force overwrites)")
-        out.print(f"Edit {_esc(str(directory / 'config' / 'weights.yaml'))}, then run csat config check.")
+        out.print(
+            f"Edit {_esc(str(directory / 'config' / 'weights.yaml'))}, then run csat config check."
+        )
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -47,7 +47,9 @@ class Level(_Strict):
 class Item(_Strict):
     labels: Labels = Field(description="How forms and reports print this item.")
     weight: float = Field(gt=0, description="Share of the total, in points; weights sum to 100.")
-    points: dict[Key, float] = Field(description="Points for each level key; the top level = weight.")
+    points: dict[Key, float] = Field(
+        description="Points for each level key; the top level = weight."
+    )
     department: Key = Field(description="Key of the department that owns this item's CAPAs.")
     aliases: NonEmptyAliases = Field(description="Column headers and form labels for this item.")
 
@@ -62,13 +64,13 @@ class Flags(_Strict):
     )
 
 
-class MissingItems(str, Enum):
+class MissingItems(StrEnum):
     rescale = "rescale"
     zero = "zero"
     reject = "reject"
 
 
-class Cadence(str, Enum):
+class Cadence(StrEnum):
     half_year = "half_year"
     quarter = "quarter"
     month = "month"
@@ -118,7 +120,8 @@ class Rules(_Strict):
     )
     flags: Flags = Field(default_factory=Flags, description="Flag rules.")
     missing_items: MissingItems = Field(
-        default=MissingItems.rescale, description="What an unanswered item does: rescale|zero|reject."
+        default=MissingItems.rescale,
+        description="What an unanswered item does: rescale|zero|reject.",
     )
     min_answered_weight: float = Field(
         default=60, ge=0, le=100, description="Under rescale, less answered weight is rejected."
@@ -211,25 +214,25 @@ def _rule_problems(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
                 out.append(
                     (("items", key, "points", lv), f"{pts:g} is outside 0..weight ({it.weight:g})")
                 )
-        if not missing:
-            top = best_first[0]
-            if it.points[top] != it.weight:
+        top = best_first[0] if best_first else None
+        if top in it.points and it.points[top] != it.weight:
+            out.append(
+                (
+                    ("items", key, "points", top),
+                    f"the top level must score the full weight {it.weight:g}, "
+                    f"not {it.points[top]:g}",
+                )
+            )
+        present = [lv for lv in best_first if lv in it.points]
+        for better, worse in zip(present, present[1:], strict=False):
+            if it.points[worse] > it.points[better]:
                 out.append(
                     (
-                        ("items", key, "points", top),
-                        f"the top level must score the full weight {it.weight:g}, "
-                        f"not {it.points[top]:g}",
+                        ("items", key, "points", worse),
+                        f"{worse} ({it.points[worse]:g}) scores more than "
+                        f"{better} ({it.points[better]:g})",
                     )
                 )
-            for better, worse in zip(best_first, best_first[1:], strict=False):
-                if it.points[worse] > it.points[better]:
-                    out.append(
-                        (
-                            ("items", key, "points", worse),
-                            f"{worse} ({it.points[worse]:g}) scores more than "
-                            f"{better} ({it.points[better]:g})",
-                        )
-                    )
         if it.department not in r.departments:
             out.append((("items", key, "department"), f"unknown department '{it.department}'"))
     if r.overall_department not in r.departments:
@@ -263,7 +266,9 @@ def _alias_clashes(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
                 if owner != key:
                     out.append(
                         (
-                            (section, key, "aliases", i) if section != "headers" else (section, key, i),
+                            (section, key, "aliases", i)
+                            if section != "headers"
+                            else (section, key, i),
                             f"alias '{alias}' also belongs to {owner}",
                         )
                     )
@@ -325,7 +330,9 @@ def load_rules(path: Path) -> LoadedRules:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([ConfigProblem(shown, None, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise ConfigError(
+            [ConfigProblem(shown, None, None, "", f"cannot read: {exc.strerror}")]
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError([ConfigProblem(shown, None, None, "", "not UTF-8 text")]) from None
     data, marks, problems = _parse_yaml(text, shown)

@@ -13,8 +13,14 @@ from pathlib import Path
 from csat.cells import RatingReader, UnknownValue, is_blank, parse_date
 from csat.config import Rules
 from csat.errors import UsageError
-from csat.layouts import RawResponse, describe_date_problem, find_form, find_table_header
-from csat.layouts import read_form, read_table
+from csat.layouts import (
+    RawResponse,
+    describe_date_problem,
+    find_form,
+    find_table_header,
+    read_form,
+    read_table,
+)
 from csat.models import Rejection, Response, Skipped
 from csat.periods import Period, period_of
 from csat.xlsx import UnreadableWorkbook, check_workbook, read_sheets
@@ -111,9 +117,13 @@ def finish(raw: RawResponse, rules: Rules, period: Period | None) -> Iterator[Re
     try:
         reply_date = parse_date(raw.date_value)
     except UnknownValue:
-        problems.append(Rejection(file, sheet, raw.date_cell, describe_date_problem(raw.date_value)))
-    if period is None and reply_date is None and not any(
-        p.cell == raw.date_cell for p in problems if raw.date_cell
+        problems.append(
+            Rejection(file, sheet, raw.date_cell, describe_date_problem(raw.date_value))
+        )
+    if (
+        period is None
+        and reply_date is None
+        and not any(p.cell == raw.date_cell for p in problems if raw.date_cell)
     ):
         problems.append(
             Rejection(

@@ -105,7 +105,7 @@ def read_table(
     code_col, date_col, comments_col = f.get("customer_code"), f.get("date"), f.get("comments")
     item_cols = list(header.items.items())
     first_item_col = min(header.items.values())
-    last_item_col = max(header.items.values())
+    last_col = max(header.items.values())
     name = sheet.name
     for r in range(header.row + 1, len(sheet.rows)):
         row = sheet.rows[r]
@@ -132,7 +132,7 @@ def read_table(
             comments=comments,
             source=Source(file, name, abs_row + 1),
             cells={},
-            span=f"{cell_name(abs_row, c0 + first_item_col)}:{cell_name(abs_row, c0 + last_item_col)}",
+            span=cell_name(abs_row, c0 + first_item_col) + ":" + cell_name(abs_row, c0 + last_col),
             customer_cell=cell_name(abs_row, c0 + customer_col),
         )
         for key, col, value in raw_ratings:
@@ -142,7 +142,9 @@ def read_table(
                 response.ratings[key] = reader.level(value)
             except UnknownValue as exc:
                 response.problems.append(
-                    Rejection(file, name, cell, _unknown_rating(str(exc), header.item_headers[key], rules))
+                    Rejection(
+                        file, name, cell, _unknown_rating(str(exc), header.item_headers[key], rules)
+                    )
                 )
         yield response
 
@@ -239,7 +241,9 @@ def read_form(
     code, _, _ = _labelled_value(sheet, form, "customer_code", rules)
     date_value, date_cell, _ = _labelled_value(sheet, form, "date", rules)
     comments, _, _ = _labelled_value(sheet, form, "comments", rules)
-    rating_cols = sorted(form.level_cols) or ([form.rating_col] if form.rating_col is not None else [])
+    rating_cols = sorted(form.level_cols) or (
+        [form.rating_col] if form.rating_col is not None else []
+    )
     rows = [r for r, _, _ in form.items.values()]
     span = None
     if rating_cols:

@@ -64,12 +64,16 @@ def check_workbook(path: Path, limits: Limits) -> None:
             )
         raise UnreadableWorkbook("old Excel 97-2003 (.xls) format: open it and save as .xlsx")
     if not head.startswith(b"PK"):
-        raise UnreadableWorkbook("not an Excel workbook (.xlsx/.xlsm): the file is not a zip package")
+        raise UnreadableWorkbook(
+            "not an Excel workbook (.xlsx/.xlsm): the file is not a zip package"
+        )
     try:
         with zipfile.ZipFile(path) as zf:
             members = zf.infolist()
             if not any(m.filename == "xl/workbook.xml" for m in members):
-                raise UnreadableWorkbook("not an Excel workbook: the package has no xl/workbook.xml")
+                raise UnreadableWorkbook(
+                    "not an Excel workbook: the package has no xl/workbook.xml"
+                )
             for m in members:
                 _check_member(zf, m, limits)
     except zipfile.BadZipFile:

@@ -14,8 +14,20 @@ from csat.config import Rules, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-TABLE_HEADER = ["序号", "客户名称", "客户编号", "回复日期", "产品质量", "RoHS情况", "服务情况",
-                "改善情况", "包装运输", "交付日期", "交付数量", "其它评价"]
+TABLE_HEADER = [
+    "序号",
+    "客户名称",
+    "客户编号",
+    "回复日期",
+    "产品质量",
+    "RoHS情况",
+    "服务情况",
+    "改善情况",
+    "包装运输",
+    "交付日期",
+    "交付数量",
+    "其它评价",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +55,9 @@ def samples(tmp_path: Path) -> Path:
 Rows = list[list[Any]]
 
 
-def write_workbook(path: Path, sheets: dict[str, Rows], merges: dict[str, list[str]] | None = None) -> Path:
+def write_workbook(
+    path: Path, sheets: dict[str, Rows], merges: dict[str, list[str]] | None = None
+) -> Path:
     """Write a workbook whose sheets hold the given rows (row 1 first)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -69,8 +83,12 @@ def workbook(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def form_rows(customer: str | None, marks: dict[int, int], date: Any = "2024-06-12",
-              comment: str | None = None) -> Rows:
+def form_rows(
+    customer: str | None,
+    marks: dict[int, int],
+    date: Any = "2024-06-12",
+    comment: str | None = None,
+) -> Rows:
     """A zh form like the procedure's: marks maps item row (0-6) -> level column (0-4)."""
     items = ["产品质量", "RoHS情况", "服务情况", "改善情况", "包装运输", "交付日期", "交付数量"]
     rows: Rows = [

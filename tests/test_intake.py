@@ -22,8 +22,13 @@ H1 = parse_period("2024H1")
 GOOD = ["非常满意", "较满意", "较满意", "一般", "非常满意", "较满意", "较满意"]  # 90.0
 
 
-def row(name: str | None, ratings: list[object], reply: object = None, code: str | None = None,
-        comment: str | None = None) -> list[object]:
+def row(
+    name: str | None,
+    ratings: list[object],
+    reply: object = None,
+    code: str | None = None,
+    comment: str | None = None,
+) -> list[object]:
     return [1, name, code, reply, *ratings, comment]
 
 
@@ -36,26 +41,55 @@ def test_header_found_below_title_rows_with_offset_and_extra_columns(
     rows = [["", "", "满意度调查汇总"], [], [], ["", "", *TABLE_HEADER, "业务员"]]
     rows.append(["", "", *row("甲公司", GOOD, datetime(2024, 5, 6), "K1", "好"), "张三"])
     rows.append(["", "", 2])  # only a sequence number: blank
-    rows.append(["", "", *row("乙公司", [5, 4.0, "4", "３", " 非常 满意 ", "較滿意", 4], "2024年6月12日")])
+    rows.append(
+        ["", "", *row("乙公司", [5, 4.0, "4", "３", " 非常 满意 ", "較滿意", 4], "2024年6月12日")]
+    )
     path = workbook("t.xlsx", rows)
     run = score_files([str(path)], rules)
     assert run.rejected == []
     first, second = run.scored
-    assert (first.total, first.response.customer_code, first.response.comments) == (90.0, "K1", "好")
+    assert (first.total, first.response.customer_code, first.response.comments) == (
+        90.0,
+        "K1",
+        "好",
+    )
     assert (first.response.source.sheet, first.response.source.row) == ("Sheet1", 5)
     assert second.response.source.row == 7
     assert second.response.date == date(2024, 6, 12) and second.response.period == "2024H1"
     assert [second.items[k].level for k in rules.items] == [
-        "very_satisfied", "satisfied", "satisfied", "neutral", "very_satisfied", "satisfied",
-        "satisfied"]
+        "very_satisfied",
+        "satisfied",
+        "satisfied",
+        "neutral",
+        "very_satisfied",
+        "satisfied",
+        "satisfied",
+    ]
 
 
 def test_traditional_and_english_headers(rules: Rules, workbook: Callable[..., Path]) -> None:
-    zh_hant = ["客戶名稱", "回覆日期", "產品質量(25%)", "RoHS情況", "服務情況", "改善情況",
-               "包裝運輸", "交付日期", "交付數量"]
-    en = ["Customer name:", "Reply date", "Product quality", "RoHS compliance", "Service",
-          "Improvement responsiveness", "Packaging and transport", "Delivery date",
-          "Delivery quantity"]
+    zh_hant = [
+        "客戶名稱",
+        "回覆日期",
+        "產品質量(25%)",
+        "RoHS情況",
+        "服務情況",
+        "改善情況",
+        "包裝運輸",
+        "交付日期",
+        "交付數量",
+    ]
+    en = [
+        "Customer name:",
+        "Reply date",
+        "Product quality",
+        "RoHS compliance",
+        "Service",
+        "Improvement responsiveness",
+        "Packaging and transport",
+        "Delivery date",
+        "Delivery quantity",
+    ]
     for name, header in [("hant.xlsx", zh_hant), ("en.xlsx", en)]:
         path = workbook(name, [header, ["X Co.", "2024/6/1", *(["Very satisfied"] * 7)]])
         [scored] = score_files([str(path)], rules).scored
@@ -74,7 +108,9 @@ def test_unknown_rating_names_cell_and_text_and_the_rest_goes_through(
 ) -> None:
     bad = list(GOOD)
     bad[2] = "很好"
-    path = workbook("u.xlsx", [TABLE_HEADER, row("甲", GOOD, "2024-06-01"), row("乙", bad, "2024-06-01")])
+    path = workbook(
+        "u.xlsx", [TABLE_HEADER, row("甲", GOOD, "2024-06-01"), row("乙", bad, "2024-06-01")]
+    )
     run = score_files([str(path)], rules)
     assert [s.response.customer for s in run.scored] == ["甲"]
     [rej] = run.rejected
@@ -83,8 +119,9 @@ def test_unknown_rating_names_cell_and_text_and_the_rest_goes_through(
 
 
 @pytest.mark.parametrize("value", [0, 6, 4.5, "4.5"])
-def test_numbers_outside_one_to_five_are_unknown(rules: Rules, workbook: Callable[..., Path],
-                                                  value: object) -> None:
+def test_numbers_outside_one_to_five_are_unknown(
+    rules: Rules, workbook: Callable[..., Path], value: object
+) -> None:
     ratings = list(GOOD)
     ratings[0] = value
     path = workbook("n.xlsx", [TABLE_HEADER, row("甲", ratings, "2024-06-01")])
@@ -94,14 +131,17 @@ def test_numbers_outside_one_to_five_are_unknown(rules: Rules, workbook: Callabl
 
 def test_row_problems(rules: Rules, workbook: Callable[..., Path]) -> None:
     few = [GOOD[0], GOOD[1], None, None, None, GOOD[5], None]  # 50 of 100
-    path = workbook("p.xlsx", [
-        TABLE_HEADER,
-        row(None, GOOD, "2024-06-01"),          # no customer
-        row("乙", GOOD, "next week"),            # not a date
-        row("丙", GOOD),                         # no date, no --period
-        row("丁", few, "2024-06-01"),            # too few answered
-        row("戊", [None] * 7, "2024-06-01"),     # customer but no rating at all
-    ])
+    path = workbook(
+        "p.xlsx",
+        [
+            TABLE_HEADER,
+            row(None, GOOD, "2024-06-01"),  # no customer
+            row("乙", GOOD, "next week"),  # not a date
+            row("丙", GOOD),  # no date, no --period
+            row("丁", few, "2024-06-01"),  # too few answered
+            row("戊", [None] * 7, "2024-06-01"),  # customer but no rating at all
+        ],
+    )
     run = score_files([str(path)], rules)
     assert run.scored == []
     got = {(r.cell, r.reason.split(":")[0]) for r in run.rejected}
@@ -127,16 +167,31 @@ def test_form_with_marks(rules: Rules, workbook: Callable[..., Path]) -> None:
     assert (scored.total, scored.grade, scored.response.comments) == (82.0, "B", "包装破损")
 
 
-def test_form_with_rating_column_and_inline_labels(rules: Rules, workbook: Callable[..., Path]) -> None:
+def test_form_with_rating_column_and_inline_labels(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
     rows = [
         ["Customer Satisfaction Survey"],
         ["Customer: ACME Ltd.", None, "Date: 2024-05-20"],
         ["No.", "Item", "Rating"],
-        *[[i + 1, name, level] for i, (name, level) in enumerate(zip(
-            ["Product quality", "RoHS compliance", "Service", "Improvement responsiveness",
-             "Packaging and transport", "Delivery date", "Delivery quantity"],
-            ["Very satisfied", 5, "Satisfied", "N/A", "Very satisfied", 4, "satisfied"],
-            strict=True))],
+        *[
+            [i + 1, name, level]
+            for i, (name, level) in enumerate(
+                zip(
+                    [
+                        "Product quality",
+                        "RoHS compliance",
+                        "Service",
+                        "Improvement responsiveness",
+                        "Packaging and transport",
+                        "Delivery date",
+                        "Delivery quantity",
+                    ],
+                    ["Very satisfied", 5, "Satisfied", "N/A", "Very satisfied", 4, "satisfied"],
+                    strict=True,
+                )
+            )
+        ],
         ["Comments:", "fine"],
     ]
     path = workbook("r.xlsx", rows)
@@ -185,8 +240,10 @@ def test_folder_recursion_skips_and_lock_files(rules: Rules, samples: Path) -> N
     assert len(run.scored) == 33
     files = {s.response.source.file for s in run.scored}
     assert str(samples / "sub" / "deeper" / "again.xlsx") in files
-    assert sorted(s.file for s in run.skipped) == [str(samples / "README.md"),
-                                                   str(samples / "notes.csv")]
+    assert sorted(s.file for s in run.skipped) == [
+        str(samples / "README.md"),
+        str(samples / "notes.csv"),
+    ]
 
 
 def test_missing_path_is_a_usage_error(rules: Rules, tmp_path: Path) -> None:
@@ -207,8 +264,9 @@ def _bad_files(tmp_path: Path, workbook: Callable[..., Path]) -> dict[str, Path]
     return files
 
 
-def test_bad_files_each_get_one_clear_rejection(rules: Rules, tmp_path: Path,
-                                                 workbook: Callable[..., Path]) -> None:
+def test_bad_files_each_get_one_clear_rejection(
+    rules: Rules, tmp_path: Path, workbook: Callable[..., Path]
+) -> None:
     files = _bad_files(tmp_path, workbook)
     ok = DATA / "returned-form-zh-苏州科创.xlsx"
     run = score_files([str(p) for p in files.values()] + [str(ok)], rules, H1)
@@ -239,17 +297,20 @@ def test_password_protected_workbook(rules: Rules, tmp_path: Path) -> None:
 def _with_member(tmp_path: Path, name: str, data: bytes) -> Path:
     """The 苏州科创 sample with one part replaced."""
     path = tmp_path / "evil.xlsx"
-    with zipfile.ZipFile(DATA / "returned-form-zh-苏州科创.xlsx") as src, zipfile.ZipFile(
-        path, "w", zipfile.ZIP_DEFLATED
-    ) as dst:
+    with (
+        zipfile.ZipFile(DATA / "returned-form-zh-苏州科创.xlsx") as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             dst.writestr(info.filename, data if info.filename == name else src.read(info))
     return path
 
 
 def test_xml_entity_bomb_is_refused_quickly(rules: Rules, tmp_path: Path) -> None:
-    lol = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
-    bomb = f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">{lol}]><workbook>&l9;</workbook>'
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">{lol}]><workbook>&l9;</workbook>'
+    )
     path = _with_member(tmp_path, "xl/workbook.xml", bomb.encode())
     started = time.perf_counter()
     [rej] = score_files([str(path)], rules).rejected

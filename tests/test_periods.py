@@ -29,8 +29,13 @@ def test_round_trip(text: str) -> None:
 def test_every_date_in_exactly_one_period_of_each_cadence(day: date) -> None:
     for cadence in CADENCES:
         p = period_of(day, cadence)
-        neighbours = [p.previous(), p, Period(p.year + (p.start + p.months - 1) // 12,
-                                               (p.start + p.months - 1) % 12 + 1, p.months)]
+        neighbours = [
+            p.previous(),
+            p,
+            Period(
+                p.year + (p.start + p.months - 1) // 12, (p.start + p.months - 1) % 12 + 1, p.months
+            ),
+        ]
         holding = [q for q in neighbours if q.contains(period_of(day, "month"))]
         assert holding == [p]
         assert parse_period(str(period_of(day, "year"))).contains(p)

@@ -48,7 +48,13 @@ def flags_of(scored):  # type: ignore[no-untyped-def]
     ],
 )
 def test_returned_forms_score_as_the_readme_says(
-    rules: Rules, file: str, customer: str, total: float, grade: str, flags: list, comment: str | None
+    rules: Rules,
+    file: str,
+    customer: str,
+    total: float,
+    grade: str,
+    flags: list,
+    comment: str | None,
 ) -> None:
     run = score_files([str(DATA / file)], rules, parse_period("2024H1"))
     assert run.rejected == []
@@ -88,7 +94,12 @@ def test_consolidated_table(rules: Rules) -> None:
     numbers = customers["厦门永盛科技股份有限公司"]  # row 31, typed as 5 4 4 3 5 2 4
     assert numbers.response.source.row == 31
     assert [numbers.items[k].level for k in rules.items] == [
-        "very_satisfied", "satisfied", "satisfied", "neutral", "very_satisfied", "dissatisfied",
+        "very_satisfied",
+        "satisfied",
+        "satisfied",
+        "neutral",
+        "very_satisfied",
+        "dissatisfied",
         "satisfied",
     ]
     assert numbers.total == 88.0

@@ -13,13 +13,28 @@ from csat.models import Rejection, Response, ScoredResponse, Source
 from csat.scoring import round_half_up, score
 
 LEVELS = ["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"]
-ITEMS = ["quality", "rohs", "service", "improvement", "packaging", "delivery_date",
-         "delivery_quantity"]
+ITEMS = [
+    "quality",
+    "rohs",
+    "service",
+    "improvement",
+    "packaging",
+    "delivery_date",
+    "delivery_quantity",
+]
 
 
 def response(ratings: dict[str, str | None]) -> Response:
-    return Response("客户", None, date(2024, 6, 1), "2024H1", ratings, None, Source("f.xlsx", "S", 2),
-                    span="E2:K2")
+    return Response(
+        "客户",
+        None,
+        date(2024, 6, 1),
+        "2024H1",
+        ratings,
+        None,
+        Source("f.xlsx", "S", 2),
+        span="E2:K2",
+    )
 
 
 def scored(rules: Rules, ratings: dict[str, str | None]) -> ScoredResponse:
@@ -71,7 +86,9 @@ def test_raising_one_rating_never_lowers_the_total(
 
 
 @given(ratings=all_answered)
-def test_rescale_with_nothing_missing_is_the_plain_sum(rules: Rules, ratings: dict[str, str]) -> None:
+def test_rescale_with_nothing_missing_is_the_plain_sum(
+    rules: Rules, ratings: dict[str, str]
+) -> None:
     plain = sum(rules.items[k].points[v] for k, v in ratings.items())
     result = scored(rules, ratings)
     assert result.total == plain and result.complete
@@ -81,7 +98,9 @@ def test_rescale_with_nothing_missing_is_the_plain_sum(rules: Rules, ratings: di
 def test_flags_follow_the_rules(rules: Rules, ratings: dict[str, str]) -> None:
     result = scored(rules, ratings)
     items_flagged = {f.item for f in result.flags if f.type == "dissatisfied_item"}
-    assert items_flagged == {k for k, v in ratings.items() if v in ("dissatisfied", "very_dissatisfied")}
+    assert items_flagged == {
+        k for k, v in ratings.items() if v in ("dissatisfied", "very_dissatisfied")
+    }
     assert any(f.type == "low_score" for f in result.flags) == (result.total < 70)
 
 

@@ -20,7 +20,8 @@ def full_width(text: str) -> str:
 
 
 def random_case(text: str, flips: list[bool]) -> str:
-    return "".join(c.upper() if f else c.lower() for c, f in zip(text, flips + [False] * len(text)))
+    flips = flips + [False] * len(text)
+    return "".join(c.upper() if f else c.lower() for c, f in zip(text, flips, strict=False))
 
 
 decorations = st.fixed_dictionaries(
@@ -47,7 +48,9 @@ def decorate(alias: str, d: dict, header: bool) -> str:
 
 
 @given(data=st.data(), d=decorations)
-def test_any_item_alias_matches_its_item_however_typed(rules: Rules, data: st.DataObject, d: dict) -> None:
+def test_any_item_alias_matches_its_item_however_typed(
+    rules: Rules, data: st.DataObject, d: dict
+) -> None:
     key = data.draw(st.sampled_from(sorted(rules.items)))
     alias = data.draw(st.sampled_from(rules.items[key].aliases))
     assert rules.item_by_alias[normalize_label(decorate(alias, d, header=True))] == key
@@ -60,15 +63,26 @@ def test_any_level_alias_reads_as_its_level(rules: Rules, data: st.DataObject, d
     assert RatingReader(rules).level(decorate(alias, d, header=False)) == key
 
 
-@given(number=st.integers(1, 5), form=st.sampled_from(["int", "float", "text", "wide", "textfloat"]))
+@given(
+    number=st.integers(1, 5), form=st.sampled_from(["int", "float", "text", "wide", "textfloat"])
+)
 def test_plain_numbers_one_to_five_are_levels(rules: Rules, number: int, form: str) -> None:
-    value = {"int": number, "float": float(number), "text": str(number),
-             "wide": full_width(str(number)), "textfloat": f"{number}.0"}[form]
+    value = {
+        "int": number,
+        "float": float(number),
+        "text": str(number),
+        "wide": full_width(str(number)),
+        "textfloat": f"{number}.0",
+    }[form]
     assert rules.levels[RatingReader(rules).level(value)].number == number
 
 
-@given(value=st.one_of(st.sampled_from([0, 6, 4.5, "0", "6", "4.5", "很好", "good!", "-1"]),
-                       st.floats(allow_nan=False).filter(lambda x: x not in (1, 2, 3, 4, 5))))
+@given(
+    value=st.one_of(
+        st.sampled_from([0, 6, 4.5, "0", "6", "4.5", "很好", "good!", "-1"]),
+        st.floats(allow_nan=False).filter(lambda x: x not in (1, 2, 3, 4, 5)),
+    )
+)
 def test_other_numbers_and_words_are_unknown(rules: Rules, value: object) -> None:
     reader = RatingReader(rules)
     try:
