@@ -21,12 +21,14 @@ class UnknownValue(Exception):
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or value == "" or (value.__class__ is str and not value.strip())
 
 
 def as_text(value: Any) -> str | None:
     """A cell as trimmed text (customer names, codes, comments); numbers lose a trailing .0."""
-    if is_blank(value):
+    if value.__class__ is str:  # the common case, first
+        return value.strip() or None
+    if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -146,7 +147,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
             stream.write(",\n" if counts["scored"] else "\n")
-            stream.write(json.dumps(outcome.as_json(), ensure_ascii=False))
+            stream.write(orjson.dumps(outcome.as_json()).decode())
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
         elif isinstance(outcome, Rejection):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from csat.cells import RatingReader, UnknownValue, is_blank, parse_date
@@ -100,6 +102,16 @@ def read_file(
         yield Rejection(shown, None, None, f"cannot be read: {exc.strerror or exc}")
 
 
+@lru_cache(maxsize=1024)
+def _month_period(year: int, month: int, cadence: str) -> str:
+    return str(period_of(date(year, month, 1), cadence))
+
+
+def _period_name(day: date | None, cadence: str) -> str:
+    assert day is not None
+    return _month_period(day.year, day.month, cadence)
+
+
 def finish(raw: RawResponse, rules: Rules, period: Period | None) -> Iterator[Response | Rejection]:
     """Settle customer, date and period; yield the response or one rejection per problem."""
     problems = list(raw.problems)
@@ -137,12 +149,12 @@ def finish(raw: RawResponse, rules: Rules, period: Period | None) -> Iterator[Re
         yield from problems
         return
     assert raw.customer is not None
-    the_period = period or period_of(reply_date, rules.cadence.value)  # type: ignore[arg-type]
+    assert period is not None or reply_date is not None
     yield Response(
         customer=raw.customer,
         customer_code=raw.customer_code,
         date=reply_date,
-        period=str(the_period),
+        period=str(period) if period else _period_name(reply_date, rules.cadence.value),
         ratings=raw.ratings,
         comments=raw.comments,
         source=raw.source,

@@ -15,7 +15,7 @@ from csat.cells import RatingReader, UnknownValue, as_text, is_blank, parse_date
 from csat.config import Rules
 from csat.models import Rejection, Source
 from csat.text import normalize_label
-from csat.xlsx import Sheet, cell_name
+from csat.xlsx import Sheet, cell_name, column_letter
 
 HEADER_SEARCH_ROWS = 30
 
@@ -99,13 +99,18 @@ def find_table_header(sheet: Sheet, rules: Rules) -> TableHeader | None:
 def read_table(
     sheet: Sheet, header: TableHeader, rules: Rules, file: str, reader: RatingReader
 ) -> Iterator[RawResponse]:
+    """One RawResponse per non-blank row under the header. This is the per-row hot path:
+    cell names are built from precomputed column letters, values are read once."""
     r0, c0 = sheet.first_row, sheet.first_col
     f = header.fields
     customer_col = f["customer"]
     code_col, date_col, comments_col = f.get("customer_code"), f.get("date"), f.get("comments")
-    item_cols = list(header.items.items())
-    first_item_col = min(header.items.values())
-    last_col = max(header.items.values())
+    items = [(key, col, column_letter(c0 + col)) for key, col in header.items.items()]
+    first_letter = column_letter(c0 + min(header.items.values()))
+    last_letter = column_letter(c0 + max(header.items.values()))
+    customer_letter = column_letter(c0 + customer_col)
+    date_letter = column_letter(c0 + date_col) if date_col is not None else None
+    level = reader.level
     name = sheet.name
     for r in range(header.row + 1, len(sheet.rows)):
         row = sheet.rows[r]
@@ -113,40 +118,37 @@ def read_table(
         code = as_text(row[code_col]) if code_col is not None else None
         date_value = row[date_col] if date_col is not None else None
         comments = as_text(row[comments_col]) if comments_col is not None else None
-        raw_ratings = [(key, col, row[col]) for key, col in item_cols]
+        values = [row[col] for _, col, _ in items]
         if (
             customer is None
             and code is None
             and is_blank(date_value)
             and comments is None
-            and all(is_blank(v) for _, _, v in raw_ratings)
+            and all(is_blank(v) for v in values)
         ):
             continue  # a blank row, perhaps with a sequence number
-        abs_row = r0 + r
-        response = RawResponse(
+        n = str(r0 + r + 1)
+        ratings: dict[str, str | None] = {}
+        problems: list[Rejection] = []
+        for (key, _, letter), value in zip(items, values, strict=True):
+            try:
+                ratings[key] = level(value)
+            except UnknownValue as exc:
+                reason = _unknown_rating(str(exc), header.item_headers[key], rules)
+                problems.append(Rejection(file, name, letter + n, reason))
+        yield RawResponse(
             customer=customer,
             customer_code=code,
             date_value=date_value,
-            date_cell=cell_name(abs_row, c0 + date_col) if date_col is not None else None,
-            ratings={},
+            date_cell=date_letter + n if date_letter else None,
+            ratings=ratings,
             comments=comments,
-            source=Source(file, name, abs_row + 1),
-            cells={},
-            span=cell_name(abs_row, c0 + first_item_col) + ":" + cell_name(abs_row, c0 + last_col),
-            customer_cell=cell_name(abs_row, c0 + customer_col),
+            source=Source(file, name, r0 + r + 1),
+            cells={key: letter + n for key, _, letter in items},
+            span=f"{first_letter}{n}:{last_letter}{n}",
+            customer_cell=customer_letter + n,
+            problems=problems,
         )
-        for key, col, value in raw_ratings:
-            cell = cell_name(abs_row, c0 + col)
-            response.cells[key] = cell
-            try:
-                response.ratings[key] = reader.level(value)
-            except UnknownValue as exc:
-                response.problems.append(
-                    Rejection(
-                        file, name, cell, _unknown_rating(str(exc), header.item_headers[key], rules)
-                    )
-                )
-        yield response
 
 
 def _unknown_rating(text: str, item_label: str, rules: Rules) -> str:

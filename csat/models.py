@@ -1,6 +1,7 @@
 """Typed records passed between stages: intake -> scoring -> output (and later the store).
 
-Plain slotted dataclasses, not pydantic: one is built per survey row, so they stay cheap.
+Plain slotted dataclasses, not pydantic, and not frozen where one is built per survey row:
+construction cost is most of the per-row budget. Treat them as read-only all the same.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import date
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Source:
     """Where a response came from: the path as given, the sheet, and the 1-based row (tables)."""
 
@@ -22,7 +23,7 @@ class Source:
         return {"file": self.file, "sheet": self.sheet, "row": self.row}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Response:
     """One customer's answers as read from a file, ratings already matched to level keys."""
 
@@ -52,11 +53,16 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class ItemScore:
+    """Shared between responses: scoring builds one per (item, level) and reuses it."""
+
     level: str | None
     points: float | None  # the table's points, not rescaled
 
+    def as_json(self) -> dict[str, Any]:
+        return {"level": self.level, "points": self.points}
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class ScoredResponse:
     response: Response
     items: dict[str, ItemScore]
@@ -75,7 +81,7 @@ class ScoredResponse:
             "total": self.total,
             "grade": self.grade,
             "complete": self.complete,
-            "items": {k: {"level": v.level, "points": v.points} for k, v in self.items.items()},
+            "items": {k: v.as_json() for k, v in self.items.items()},
             "flags": [f.as_json() for f in self.flags],
             "comments": r.comments,
             "source": r.source.as_json(),

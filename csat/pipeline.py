@@ -8,7 +8,7 @@ from csat.config import Rules
 from csat.intake import InputFile, discover, read_file
 from csat.models import Outcome, Rejection, ScoreRun, Skipped
 from csat.periods import Period
-from csat.scoring import score
+from csat.scoring import Scorer
 
 Progress = Callable[[int, int, str], None]  # files done, files total, current file
 
@@ -18,6 +18,7 @@ def iter_outcomes(
 ) -> Iterator[Outcome]:
     """Score every response in the given files and folders, yielding results as they come, so
     memory stays flat however many responses there are."""
+    scorer = Scorer(rules)
     found = list(discover(paths))
     files = [f for f in found if isinstance(f, InputFile)]
     yield from (s for s in found if isinstance(s, Skipped))
@@ -25,7 +26,7 @@ def iter_outcomes(
         if progress:
             progress(done, len(files), item.shown)
         for got in read_file(item, rules, period):
-            yield got if isinstance(got, Rejection) else score(got, rules)
+            yield got if isinstance(got, Rejection) else scorer.score(got)
     if progress:
         progress(len(files), len(files), "")
 
