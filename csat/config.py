@@ -318,7 +318,7 @@ def find_config(explicit: Path | None, cwd: Path | None = None) -> Path:
     env = os.environ.get("CSAT_CONFIG")
     if env:
         return Path(env)
-    local = (cwd or Path.cwd()) / "config" / "weights.yaml"
+    local = (cwd or Path()) / "config" / "weights.yaml"
     if local.is_file():
         return local
     return packaged_data_dir() / "config" / "weights.yaml"
@@ -385,7 +385,7 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks_, list[ConfigProblem]
     def build(node: yaml.Node | None, path: tuple[str | int, ...]) -> Any:
         if node is None:
             return None
-        marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:

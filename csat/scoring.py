@@ -69,7 +69,9 @@ class Scorer:
         total = round_half_up(earned)
         if total < rules.flags.low_score_below:
             flags.insert(0, Flag("low_score", total=total))
-        return ScoredResponse(response, items, total, rules.grade_for(total), complete, tuple(flags))
+        return ScoredResponse(
+            response, items, total, rules.grade_for(total), complete, tuple(flags)
+        )
 
 
 def score(response: Response, rules: Rules) -> ScoredResponse | Rejection:
