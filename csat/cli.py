@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -23,9 +25,18 @@ from csat.config import LoadedRules, find_config, load_rules
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
-from csat.pipeline import iter_outcomes
+from csat.pipeline import Recorded, iter_outcomes, record_outcomes
+from csat.report import ReportResult, build_report, summary_json
+from csat.store import Store, default_db_path
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
 TABLE_ROWS_SHOWN = 500
 
 app = typer.Typer(
@@ -128,13 +139,18 @@ def score(
     with _errors():
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
-        outcomes = iter_outcomes(
-            paths, loaded.rules, the_period, progress=None if as_json else _progress_callback()
-        )
-        if as_json:
-            counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
-        else:
-            counts = _print_human(outcomes, loaded)
+        progress = None if as_json else _progress_callback()
+        with ExitStack() as stack:
+            if dry_run:
+                outcomes: Iterator[Any] = iter_outcomes(paths, loaded.rules, the_period, progress)
+            else:
+                store = stack.enter_context(Store.open(db or default_db_path()))
+                now = datetime.now().astimezone()
+                outcomes = record_outcomes(paths, loaded, store, now, the_period, progress)
+            if as_json:
+                counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
+            else:
+                counts = _print_human(outcomes, loaded, None if dry_run else store)
         raise typer.Exit(EXIT_PARTIAL if counts["rejected"] else EXIT_OK)
 
 
@@ -152,7 +168,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
             counts["flagged"] += bool(outcome.flags)
         elif isinstance(outcome, Rejection):
             rejected.append(outcome)
-        else:
+        elif isinstance(outcome, Skipped):
             skipped.append(outcome)
     counts["rejected"] = len(rejected)
     rejected_json = json.dumps([r.as_json() for r in rejected], ensure_ascii=False)
@@ -187,7 +203,9 @@ def _progress_callback() -> Any:
     return update
 
 
-def _print_human(outcomes: Iterator[Any], loaded: LoadedRules) -> dict[str, int]:
+def _print_human(
+    outcomes: Iterator[Any], loaded: LoadedRules, store: Store | None
+) -> dict[str, int]:
     rules = loaded.rules
     table = Table(title="Scored responses", title_justify="left")
     table.add_column("Customer", overflow="fold", min_width=12)
@@ -197,13 +215,18 @@ def _print_human(outcomes: Iterator[Any], loaded: LoadedRules) -> dict[str, int]
     table.add_column("Flags", overflow="fold")
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
+    recorded: list[Recorded] = []
+    periods: set[str] = set()
     counts = {"scored": 0, "rejected": 0, "flagged": 0}
     for outcome in outcomes:
         if isinstance(outcome, Rejection):
             rejected.append(outcome)
         elif isinstance(outcome, Skipped):
             skipped.append(outcome)
+        elif isinstance(outcome, Recorded):
+            recorded.append(outcome)
         else:
+            periods.add(outcome.response.period)
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
             if counts["scored"] <= TABLE_ROWS_SHOWN:
@@ -221,10 +244,23 @@ def _print_human(outcomes: Iterator[Any], loaded: LoadedRules) -> dict[str, int]
             rt.add_row(r.file, r.sheet or "", r.cell or "", f"[red]{_esc(r.reason)}[/red]")
         out.print(rt)
     for s in skipped:
-        out.print(f"[dim]skipped {_esc(s.file)}: {s.reason}[/dim]")
+        out.print(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
+    if store is None:
+        where = "not recorded (dry run)"
+    else:
+        saved = sum(r.result.responses for r in recorded)
+        where = f"{saved} recorded in {_esc(str(store.path))}"
+        for period in sorted(periods):
+            kept = store.period_rules(period)
+            if kept and kept[0] != loaded.sha256:
+                err.print(
+                    f"[yellow]Note:[/yellow] {period} was first recorded under rules "
+                    f"{kept[0][:12]}; its reports keep using them (csat report --rescore uses "
+                    "the current rules)."
+                )
     out.print(
         f"{counts['scored']} scored, {counts['rejected']} rejected, {counts['flagged']} flagged"
-        f" · rules {loaded.sha256[:12]} ({_esc(str(loaded.path))}) · not recorded (dry run)"
+        f" · rules {loaded.sha256[:12]} ({_esc(str(loaded.path))}) · {where}"
     )
     return counts
 
@@ -255,6 +291,102 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="Period to report: 2024H1, 2024Q2, 2024-05, 2024.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder for reports; the workbook goes in OUT/PERIOD/.")
+    ] = Path("reports"),
+    lang: Annotated[Lang, typer.Option(help="Language of sheet names and headers.")] = Lang.zh,
+    config: ConfigOpt = None,
+    db: Annotated[
+        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+    ] = None,
+    rescore: Annotated[
+        bool,
+        typer.Option(
+            "--rescore", help="Score with the current rules, not those recorded with the period."
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary figures as JSON.")
+    ] = False,
+    report_date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Date the report states, YYYY-MM-DD (default: today).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the statistics workbook of a period, compared with the period before.
+
+    Example: [bold]csat report --period 2024H1 --lang en[/bold]
+
+    Writes OUT/PERIOD/csat-PERIOD.xlsx (default reports/). Exit 1 when the period has no
+    recorded responses or the workbook cannot be written (an earlier one stays intact).
+    """
+    with _errors():
+        the_period = parse_period(period)
+        made_on = _parse_date(report_date) if report_date else date.today()
+        loaded = _rules(config)
+        with Store.open(db or default_db_path(), create=False) as store:
+            result = build_report(
+                store, the_period, loaded, out, lang.value, made_on, rescore=rescore
+            )
+        if as_json:
+            sys.stdout.write(json.dumps(summary_json(result), ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_report(result)
+
+
+def _print_report(result: ReportResult) -> None:
+    v, s = result.view, result.view.stats
+    table = Table(title=f"Report {v.period}", title_justify="left", show_header=False)
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    rows = [
+        ("Responses counted", f"{s.responses}"),
+        ("Customers", f"{s.customers}"),
+        ("Superseded by a later reply", f"{s.superseded}"),
+        ("Mean total", _fmt(s.mean_total)),
+        ("Median total", _fmt(s.median_total)),
+        ("Grades", "  ".join(f"{g} {n}" for g, n in s.grade_counts.items())),
+        ("Customers flagged", f"{s.flagged}"),
+    ]
+    if v.previous is not None and v.change is not None:
+        rows.append(
+            (
+                f"Mean total vs {v.previous.period}",
+                f"{_fmt(v.previous.mean_total)} → {_fmt(s.mean_total)} "
+                f"({_fmt(v.change.mean_total, signed=True)})",
+            )
+        )
+    rows.append(("Inputs rejected", f"{len(v.rejected)}"))
+    for label, value in rows:
+        table.add_row(label, value)
+    out.print(table)
+    rescored = " · rescored with the current rules" if v.rescored else ""
+    out.print(
+        f"Wrote {_esc(str(result.path))} · rules {', '.join(h[:12] for h in v.rules_hashes)}"
+        f"{rescored}"
+    )
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"'{text}' is not a date: write it as 2024-07-15") from None
+
+
+def _fmt(x: float | None, signed: bool = False) -> str:
+    if x is None:
+        return "—"
+    return f"{x:+.1f}" if signed else f"{x:.1f}"
 
 
 @config_app.command("check")

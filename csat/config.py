@@ -335,6 +335,12 @@ def load_rules(path: Path) -> LoadedRules:
         ) from None
     except UnicodeDecodeError:
         raise ConfigError([ConfigProblem(shown, None, None, "", "not UTF-8 text")]) from None
+    return LoadedRules(parse_rules(text, shown), path, text)
+
+
+def parse_rules(text: str, shown: str) -> Rules:
+    """Validate rules given as YAML text; `shown` names it in errors (a path, or the period
+    whose stored rules these are)."""
     data, marks, problems = _parse_yaml(text, shown)
     if problems:
         raise ConfigError(problems)
@@ -347,7 +353,7 @@ def load_rules(path: Path) -> LoadedRules:
         raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in found]) from None
     except RulesInvalid as exc:
         raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in exc.problems]) from None
-    return LoadedRules(rules, path, text)
+    return rules
 
 
 def _message(error: Any) -> str:

@@ -58,6 +58,11 @@ def parse_period(text: str) -> Period:
     return Period(year, 1, 12)
 
 
+def enclosing(period: Period, months: int) -> Period:
+    """The period `months` long (12, 6, 3 or 1) that holds the first month of `period`."""
+    return Period(period.year, (period.start - 1) // months * months + 1, months)
+
+
 def period_of(day: date, cadence: str) -> Period:
     """The period of the given cadence (half_year, quarter, month, year) that holds `day`."""
     months = _MONTHS[cadence]

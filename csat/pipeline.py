@@ -1,32 +1,96 @@
-"""The scoring pipeline as a library call: paths -> ScoreRun (or a stream of outcomes)."""
+"""The scoring pipeline as a library call: paths -> outcomes, optionally recorded in the store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
-from csat.config import Rules
+from csat.config import LoadedRules, Rules
 from csat.intake import InputFile, discover, read_file
-from csat.models import Outcome, Rejection, ScoreRun, Skipped
+from csat.models import Outcome, Rejection, ScoredResponse, ScoreRun, Skipped
 from csat.periods import Period
 from csat.scoring import Scorer
+from csat.store import ImportResult, Store, file_sha256
 
 Progress = Callable[[int, int, str], None]  # files done, files total, current file
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One file recorded in the store (or found there already)."""
+
+    file: str
+    result: ImportResult
+
+
+def _score_file(
+    item: InputFile, rules: Rules, scorer: Scorer, period: Period | None
+) -> Iterator[ScoredResponse | Rejection]:
+    for got in read_file(item, rules, period):
+        yield got if isinstance(got, Rejection) else scorer.score(got)
+
+
+def _inputs(paths: list[str]) -> tuple[list[Skipped], list[InputFile]]:
+    found = list(discover(paths))
+    return (
+        [s for s in found if isinstance(s, Skipped)],
+        [f for f in found if isinstance(f, InputFile)],
+    )
 
 
 def iter_outcomes(
     paths: list[str], rules: Rules, period: Period | None = None, progress: Progress | None = None
 ) -> Iterator[Outcome]:
     """Score every response in the given files and folders, yielding results as they come, so
-    memory stays flat however many responses there are."""
+    memory stays flat however many responses there are. Records nothing."""
     scorer = Scorer(rules)
-    found = list(discover(paths))
-    files = [f for f in found if isinstance(f, InputFile)]
-    yield from (s for s in found if isinstance(s, Skipped))
+    skipped, files = _inputs(paths)
+    yield from skipped
     for done, item in enumerate(files):
         if progress:
             progress(done, len(files), item.shown)
-        for got in read_file(item, rules, period):
-            yield got if isinstance(got, Rejection) else scorer.score(got)
+        yield from _score_file(item, rules, scorer, period)
+    if progress:
+        progress(len(files), len(files), "")
+
+
+def record_outcomes(
+    paths: list[str],
+    loaded: LoadedRules,
+    store: Store,
+    now: datetime,
+    period: Period | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Outcome | Recorded]:
+    """As iter_outcomes, recording each file in the store in one transaction. A file imported
+    before is not read again: it comes back as Skipped with the earlier import named."""
+    scorer = Scorer(loaded.rules)
+    skipped, files = _inputs(paths)
+    yield from skipped
+    for done, item in enumerate(files):
+        if progress:
+            progress(done, len(files), item.shown)
+        outcomes = _score_file(item, loaded.rules, scorer, period)
+        try:
+            sha = file_sha256(item.path)
+        except OSError as exc:
+            yield Rejection(item.shown, None, None, f"cannot be read: {exc.strerror or exc}")
+            continue
+        for got in store.record_file(
+            item.shown, sha, loaded.sha256, loaded.text, period, outcomes, now
+        ):
+            if isinstance(got, ImportResult):
+                if got.already is not None:
+                    yield Skipped(
+                        item.shown,
+                        f"already imported on {got.already.imported_at} as {got.already.path} "
+                        f"(import #{got.already.id}); nothing new recorded",
+                    )
+                else:
+                    yield Recorded(item.shown, got)
+            else:
+                yield got
     if progress:
         progress(len(files), len(files), "")
 

@@ -31,12 +31,12 @@ TABLE_HEADER = [
 
 
 @pytest.fixture(autouse=True)
-def _stable_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rich output that does not depend on the terminal running the tests."""
+def _stable_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Rich output that does not depend on the terminal, and a database of the test's own."""
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.delenv("CSAT_CONFIG", raising=False)
-    monkeypatch.delenv("CSAT_DB", raising=False)
+    monkeypatch.setenv("CSAT_DB", str(tmp_path / "csat.db"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Rendering: view models -> files (the statistics workbook; later CAPA forms and surveys)."""

@@ -1,0 +1,165 @@
+"""`csat report`: the statistics workbook of one period, from the store.
+
+Each recorded period is scored with the rules recorded with it (so an old report can always be
+reproduced), or with the current rules when asked to rescore. Responses are read once, streamed
+into the statistics and the workbook's row sheets; memory holds only the totals and the
+per-period figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from csat.config import LoadedRules, parse_rules
+from csat.errors import CsatError
+from csat.models import Rejection
+from csat.periods import Period, enclosing, parse_period
+from csat.render.atomic import write_atomically
+from csat.render.labels import Lang
+from csat.render.workbook import ReportView, StatisticsWorkbook
+from csat.scoring import Scorer
+from csat.stats import PeriodAccumulator, PeriodStats, change
+from csat.store import Store, customer_key
+
+
+class NothingToReport(CsatError):
+    """The period has no recorded responses."""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path
+    view: ReportView
+
+
+def report_path(out_dir: Path, period: Period) -> Path:
+    return out_dir / str(period) / f"csat-{period}.xlsx"
+
+
+def build_report(
+    store: Store,
+    period: Period,
+    current: LoadedRules,
+    out_dir: Path,
+    lang: Lang,
+    today: date,
+    rescore: bool = False,
+) -> ReportResult:
+    recorded = {p: parse_period(p) for p in store.recorded_periods()}
+    groups: dict[Period, list[str]] = {}
+    for name, p in recorded.items():
+        groups.setdefault(enclosing(p, period.months), []).append(name)
+    inside = sorted(n for n, p in recorded.items() if period.contains(p))
+    if not inside:
+        known = ", ".join(sorted(recorded)) or "none"
+        raise NothingToReport(
+            f"no responses recorded for {period} in {store.path} (recorded periods: {known}); "
+            "import surveys with csat score first"
+        )
+    groups[period] = inside  # the report's own period, whatever its length
+    scorers, hashes = _scorers(store, recorded, current, rescore)
+    report_rules = scorers[max(inside)].rules
+    rejected: list[Rejection] = list(store.rejections_for(inside, str(period)))
+
+    trend: dict[Period, PeriodStats] = {}
+    target = report_path(out_dir, period)
+
+    def write(temp: Path) -> ReportView:
+        book = StatisticsWorkbook(temp, report_rules, lang, today)
+        for group in sorted(groups):
+            is_current = group == period
+            names = inside if is_current else groups[group]
+            acc = PeriodAccumulator(
+                report_rules if is_current else scorers[max(names)].rules, str(group)
+            )
+            for stored in store.responses(names):
+                if stored.superseded:
+                    acc.superseded += 1
+                    continue
+                result = scorers[stored.response.period].score(stored.response)
+                if isinstance(result, Rejection):
+                    if is_current:
+                        rejected.append(_no_longer_scorable(result, stored.response.customer))
+                    continue
+                acc.add(
+                    result, customer_key(result.response.customer, result.response.customer_code)
+                )
+                if is_current:
+                    book.add_response(result)
+            trend[group] = acc.finish()
+        stats = trend[period]
+        previous = trend.get(period.previous())
+        view = ReportView(
+            period=str(period),
+            made_on=today,
+            rules_hashes=sorted({hashes[n] for n in inside}),
+            rescored=rescore,
+            stats=stats,
+            previous=previous,
+            change=change(stats, previous) if previous else None,
+            trend=[trend[p] for p in sorted(trend) if p.months == period.months],
+            rejected=rejected,
+        )
+        book.finish(view)
+        return view
+
+    return ReportResult(target, write_atomically(target, write))
+
+
+def _scorers(
+    store: Store, recorded: dict[str, Period], current: LoadedRules, rescore: bool
+) -> tuple[dict[str, Scorer], dict[str, str]]:
+    """A scorer per recorded period: its own stored rules, or the current ones on rescore."""
+    scorers: dict[str, Scorer] = {}
+    hashes: dict[str, str] = {}
+    by_hash: dict[str, Scorer] = {current.sha256: Scorer(current.rules)}
+    for name in recorded:
+        stored = None if rescore else store.period_rules(name)
+        sha, text = stored if stored else (current.sha256, current.text)
+        if sha not in by_hash:
+            by_hash[sha] = Scorer(parse_rules(text, f"rules recorded with {name} ({sha[:12]})"))
+        scorers[name], hashes[name] = by_hash[sha], sha
+    return scorers, hashes
+
+
+def _no_longer_scorable(r: Rejection, customer: str) -> Rejection:
+    return Rejection(
+        r.file, r.sheet, r.cell, f"{customer}: not scorable under these rules: {r.reason}"
+    )
+
+
+def summary_json(result: ReportResult) -> dict[str, object]:
+    """The figures `csat report --json` prints."""
+    v, s = result.view, result.view.stats
+    return {
+        "period": v.period,
+        "workbook": str(result.path),
+        "made_on": v.made_on.isoformat(),
+        "rules": v.rules_hashes,
+        "rescored": v.rescored,
+        "responses": s.responses,
+        "customers": s.customers,
+        "superseded": s.superseded,
+        "incomplete": s.incomplete,
+        "mean_total": _round(s.mean_total),
+        "median_total": _round(s.median_total),
+        "grades": {
+            g: {"count": s.grade_counts[g], "share": _round(s.grade_shares[g], 4)}
+            for g in s.grade_counts
+        },
+        "flagged": s.flagged,
+        "previous": None
+        if v.previous is None
+        else {
+            "period": v.previous.period,
+            "mean_total": _round(v.previous.mean_total),
+            "mean_total_change": _round(v.change.mean_total if v.change else None),
+        },
+        "rejected": len(v.rejected),
+    }
+
+
+def _round(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)

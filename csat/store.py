@@ -1,0 +1,362 @@
+"""The history store (SPEC §5): one SQLite file, schema versions through PRAGMA user_version.
+
+Every import is one transaction: a file is either recorded whole or not at all (Ctrl-C, kill or
+a crash roll it back). Writers take the lock up front (BEGIN IMMEDIATE) and wait for each other
+(WAL, busy timeout), so two cron jobs importing at once both finish, nothing lost or doubled.
+Superseded responses are never deleted: which response counts is derived by a view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import orjson
+
+from csat.errors import CsatError
+from csat.models import Rejection, Response, ScoredResponse, Source
+from csat.periods import Period
+from csat.text import normalize
+
+APPLICATION_ID = 0x43534154  # "CSAT": marks a database as ours
+BUSY_TIMEOUT_MS = 600_000  # a second cron job waits for the first rather than failing
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE rules (
+        sha256 TEXT PRIMARY KEY,
+        content TEXT NOT NULL,
+        first_used TEXT NOT NULL
+    );
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        imported_at TEXT NOT NULL,
+        rules_sha256 TEXT NOT NULL REFERENCES rules,
+        period TEXT
+    );
+    CREATE TABLE period_rules (
+        period TEXT PRIMARY KEY,
+        rules_sha256 TEXT NOT NULL REFERENCES rules
+    );
+    CREATE TABLE responses (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports,
+        customer TEXT NOT NULL,
+        customer_code TEXT,
+        customer_key TEXT NOT NULL,
+        period TEXT NOT NULL,
+        reply_date TEXT,
+        comments TEXT,
+        sheet TEXT,
+        row INTEGER,
+        total REAL NOT NULL,
+        grade TEXT NOT NULL,
+        complete INTEGER NOT NULL
+    );
+    CREATE INDEX responses_by_period ON responses (period, customer_key);
+    CREATE TABLE ratings (
+        response_id INTEGER NOT NULL REFERENCES responses,
+        item TEXT NOT NULL,
+        level TEXT,
+        cell TEXT,
+        PRIMARY KEY (response_id, item)
+    ) WITHOUT ROWID;
+    CREATE TABLE rejections (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports,
+        sheet TEXT,
+        cell TEXT,
+        reason TEXT NOT NULL
+    );
+    CREATE VIEW ranked_responses AS
+    SELECT r.*, ROW_NUMBER() OVER (
+        PARTITION BY r.period, r.customer_key
+        ORDER BY r.reply_date IS NULL, r.reply_date DESC, r.id DESC
+    ) > 1 AS superseded
+    FROM responses r;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(CsatError):
+    """The database cannot be used; nothing in it was changed."""
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    id: int
+    path: str
+    imported_at: str
+
+
+@dataclass
+class ImportResult:
+    """What recording one file did."""
+
+    import_id: int | None
+    responses: int = 0
+    rejections: int = 0
+    already: ImportRecord | None = None
+
+
+@dataclass
+class StoredResponse:
+    """A recorded response with the facts needed to score it again."""
+
+    id: int
+    response: Response
+    superseded: bool
+    import_id: int
+
+
+def customer_key(customer: str, code: str | None) -> str:
+    """SPEC §3: the customer code when present, else the normalised name."""
+    return f"code:{normalize(code)}" if code else f"name:{normalize(customer)}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def default_db_path() -> Path:
+    return Path("csat.db")
+
+
+class Store:
+    """An open csat database. Use `Store.open(path)`; close it (or use `with`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, create: bool = True) -> Store:
+        """Open (creating or migrating if needed) a csat database, refusing anything else."""
+        if not path.exists():
+            if not create:
+                raise StoreError(f"no database at {path}: record surveys first with csat score")
+            if not path.parent.exists():
+                raise StoreError(f"cannot create {path}: folder {path.parent} does not exist")
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from None
+        try:
+            _check_and_migrate(conn, path)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"{path} is not a csat database ({exc}); use --db to choose another"
+            ) from None
+        except StoreError:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the lock up front; rolled back on any exception,
+        including KeyboardInterrupt and a generator closed half-way."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ---------------------------------------------------------------- recording
+
+    def record_file(
+        self,
+        path: str,
+        sha256: str,
+        rules_sha256: str,
+        rules_text: str,
+        period: Period | None,
+        outcomes: Iterable[ScoredResponse | Rejection],
+        now: datetime,
+    ) -> Iterator[ScoredResponse | Rejection | ImportResult]:
+        """Record one file's outcomes in one transaction, yielding each as it is stored and then
+        the ImportResult. A file recorded before (same SHA-256) records nothing."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT id, path, imported_at FROM imports WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+            if row is not None:
+                yield ImportResult(None, already=ImportRecord(*row))
+                return
+            conn.execute(
+                "INSERT OR IGNORE INTO rules (sha256, content, first_used) VALUES (?, ?, ?)",
+                (rules_sha256, rules_text, now.isoformat(timespec="seconds")),
+            )
+            cur = conn.execute(
+                "INSERT INTO imports (path, sha256, imported_at, rules_sha256, period) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    path,
+                    sha256,
+                    now.isoformat(timespec="seconds"),
+                    rules_sha256,
+                    str(period) if period else None,
+                ),
+            )
+            import_id = cur.lastrowid
+            assert import_id is not None
+            result = ImportResult(import_id)
+            periods: set[str] = set()
+            for outcome in outcomes:
+                if isinstance(outcome, Rejection):
+                    conn.execute(
+                        "INSERT INTO rejections (import_id, sheet, cell, reason) "
+                        "VALUES (?, ?, ?, ?)",
+                        (import_id, outcome.sheet, outcome.cell, outcome.reason),
+                    )
+                    result.rejections += 1
+                else:
+                    self._insert_response(conn, import_id, outcome)
+                    periods.add(outcome.response.period)
+                    result.responses += 1
+                yield outcome
+            conn.executemany(
+                "INSERT OR IGNORE INTO period_rules (period, rules_sha256) VALUES (?, ?)",
+                [(p, rules_sha256) for p in sorted(periods)],
+            )
+            yield result
+
+    @staticmethod
+    def _insert_response(conn: sqlite3.Connection, import_id: int, s: ScoredResponse) -> None:
+        r = s.response
+        cur = conn.execute(
+            "INSERT INTO responses (import_id, customer, customer_code, customer_key, period, "
+            "reply_date, comments, sheet, row, total, grade, complete) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                import_id,
+                r.customer,
+                r.customer_code,
+                customer_key(r.customer, r.customer_code),
+                r.period,
+                r.date.isoformat() if r.date else None,
+                r.comments,
+                r.source.sheet,
+                r.source.row,
+                s.total,
+                s.grade,
+                int(s.complete),
+            ),
+        )
+        response_id = cur.lastrowid
+        conn.executemany(
+            "INSERT INTO ratings (response_id, item, level, cell) VALUES (?, ?, ?, ?)",
+            [(response_id, item, level, r.cells.get(item)) for item, level in r.ratings.items()],
+        )
+
+    # ---------------------------------------------------------------- reading
+
+    def period_rules(self, period: str) -> tuple[str, str] | None:
+        """(hash, YAML text) of the rules recorded with a period, if any."""
+        row = self.conn.execute(
+            "SELECT r.sha256, r.content FROM period_rules p JOIN rules r "
+            "ON r.sha256 = p.rules_sha256 WHERE p.period = ?",
+            (period,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def recorded_periods(self) -> list[str]:
+        return [p for (p,) in self.conn.execute("SELECT DISTINCT period FROM responses")]
+
+    def responses(self, periods: list[str]) -> Iterator[StoredResponse]:
+        """Responses of the given recorded periods with their ratings, in import order."""
+        if not periods:
+            return
+        marks = ",".join("?" * len(periods))
+        query = (
+            "SELECT r.id, r.customer, r.customer_code, r.period, r.reply_date, r.comments, "
+            "i.path, r.sheet, r.row, r.superseded, r.import_id, "
+            "json_group_object(g.item, json_array(g.level, g.cell)) "
+            "FROM ranked_responses r JOIN imports i ON i.id = r.import_id "
+            "JOIN ratings g ON g.response_id = r.id "
+            f"WHERE r.period IN ({marks}) GROUP BY r.id ORDER BY r.id"
+        )
+        for row in self.conn.execute(query, periods):
+            facts = orjson.loads(row[11])
+            ratings = {item: level for item, (level, _) in facts.items()}
+            cells = {item: cell for item, (_, cell) in facts.items() if cell}
+            response = Response(
+                customer=row[1],
+                customer_code=row[2],
+                date=date.fromisoformat(row[4]) if row[4] else None,
+                period=row[3],
+                ratings=ratings,
+                comments=row[5],
+                source=Source(row[6], row[7], row[8]),
+                cells=cells,
+            )
+            yield StoredResponse(row[0], response, bool(row[9]), row[10])
+
+    def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
+        """Rejections of every import that recorded a response in these periods or was run with
+        --period for the report's period."""
+        marks = ",".join("?" * len(periods))
+        query = (
+            "SELECT i.path, j.sheet, j.cell, j.reason FROM rejections j "
+            "JOIN imports i ON i.id = j.import_id WHERE i.period = ? OR i.id IN "
+            f"(SELECT import_id FROM responses WHERE period IN ({marks})) ORDER BY j.id"
+        )
+        return [Rejection(*row) for row in self.conn.execute(query, [period_given, *periods])]
+
+
+def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse foreign or newer databases before changing anything; then migrate in order."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id != APPLICATION_ID and (tables or version):
+        raise StoreError(f"{path} is not a csat database; use --db to choose another file")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer csat (schema {version}, this csat knows "
+            f"{SCHEMA_VERSION}); upgrade csat to use it"
+        )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in script.split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
