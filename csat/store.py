@@ -9,6 +9,7 @@ Superseded responses are never deleted: which response counts is derived by a vi
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -148,14 +149,16 @@ class Store:
         if not path.exists():
             if not create:
                 raise StoreError(f"no database at {path}: record surveys first with csat score")
-            if not path.parent.exists():
-                raise StoreError(f"cannot create {path}: folder {path.parent} does not exist")
+            _create(path)
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from None
         try:
             _check_and_migrate(conn, path)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            raise StoreError(f"cannot use {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(
@@ -329,11 +332,38 @@ class Store:
         return [Rejection(*row) for row in self.conn.execute(query, [period_given, *periods])]
 
 
+def _create(path: Path) -> None:
+    """Build a new database privately (WAL, current schema) and link it into place, so no
+    process ever sees a half-made one; if another process got there first, use theirs."""
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot create {path}: folder {path.parent} does not exist")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            _migrate(conn)
+        finally:
+            conn.close()
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror or exc}") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse foreign or newer databases before changing anything; then migrate in order."""
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    conn.execute("BEGIN")  # one snapshot for the three reads
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    finally:
+        conn.execute("COMMIT")
     if app_id != APPLICATION_ID and (tables or version):
         raise StoreError(f"{path} is not a csat database; use --db to choose another file")
     if version > SCHEMA_VERSION:
@@ -341,14 +371,17 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} was written by a newer csat (schema {version}, this csat knows "
             f"{SCHEMA_VERSION}); upgrade csat to use it"
         )
-    conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=NORMAL")
-    if version == SCHEMA_VERSION:
-        return
+    if version < SCHEMA_VERSION:
+        _migrate(conn)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this database lacks, in order, in one write transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # Another process may have migrated while we waited for the lock.
+        # Read again under the write lock: another process may have migrated meanwhile.
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             for statement in script.split(";\n"):

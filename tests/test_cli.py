@@ -213,7 +213,7 @@ def test_unexpected_error_has_no_traceback(monkeypatch: pytest.MonkeyPatch) -> N
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(csat.cli, "iter_outcomes", boom)
-    result = run("score", SUZHOU)
+    result = run("score", SUZHOU, "--dry-run")
     assert result.exit_code == 1
     assert "kaboom" in result.stderr and "--debug" in result.stderr
     assert "Traceback" not in result.output

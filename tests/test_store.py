@@ -1,0 +1,234 @@
+"""The store: recording, idempotence, supersession, refusing foreign databases, transactions that
+survive Ctrl-C, kill and a second process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import DATA, ROOT, TABLE_HEADER
+
+from csat.config import LoadedRules, load_rules
+from csat.models import Rejection, ScoredResponse, Skipped
+from csat.periods import parse_period
+from csat.pipeline import Recorded, record_outcomes
+from csat.store import SCHEMA_VERSION, Store, StoreError
+
+NOW = datetime(2024, 7, 1, 9, 0)
+H1 = parse_period("2024H1")
+
+
+@pytest.fixture
+def loaded() -> LoadedRules:
+    return load_rules(ROOT / "config" / "weights.yaml")
+
+
+def record(store: Store, loaded: LoadedRules, *paths: Path, period: str | None = "2024H1") -> list:
+    the_period = parse_period(period) if period else None
+    return list(record_outcomes([str(p) for p in paths], loaded, store, NOW, the_period))
+
+
+def count(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_records_responses_ratings_with_cells_and_rejections(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    db = tmp_path / "h.db"
+    with Store.open(db) as store:
+        got = record(store, loaded, DATA / "consolidated-2024H1.xlsx")
+    [done] = [g for g in got if isinstance(g, Recorded)]
+    assert (done.result.responses, done.result.rejections) == (29, 1)
+    assert count(db, "responses") == 29 and count(db, "ratings") == 29 * 7
+    with sqlite3.connect(db) as conn:
+        cell, level = conn.execute(
+            "SELECT g.cell, g.level FROM ratings g JOIN responses r ON r.id = g.response_id "
+            "WHERE r.customer_code = 'C1003' AND g.item = 'quality'"
+        ).fetchone()
+        assert (cell, level) == ("E7", "very_dissatisfied")
+        assert conn.execute("SELECT cell, reason FROM rejections").fetchone()[0] == "F17"
+        sha, rules_sha = conn.execute("SELECT sha256, rules_sha256 FROM imports").fetchone()
+        assert len(sha) == 64 and rules_sha == loaded.sha256
+        assert (
+            conn.execute(
+                "SELECT rules_sha256 FROM period_rules WHERE period = '2024H1'"
+            ).fetchone()[0]
+            == loaded.sha256
+        )
+
+
+def test_same_file_twice_records_nothing_new_and_says_so(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    db = tmp_path / "h.db"
+    copy = tmp_path / "renamed.xlsx"
+    copy.write_bytes((DATA / "returned-form-zh-苏州科创.xlsx").read_bytes())
+    with Store.open(db) as store:
+        record(store, loaded, DATA / "returned-form-zh-苏州科创.xlsx")
+        again = record(store, loaded, copy)
+    [note] = again
+    assert isinstance(note, Skipped) and "already imported" in note.reason
+    assert "import #1" in note.reason
+    assert count(db, "responses") == 1 and count(db, "imports") == 1
+
+
+def test_latest_reply_counts_and_superseded_replies_stay(
+    tmp_path: Path, loaded: LoadedRules, workbook: Callable[..., Path]
+) -> None:
+    good = ["非常满意"] * 7
+    first = workbook(
+        "a.xlsx",
+        [
+            TABLE_HEADER,
+            [1, "甲公司", None, "2024-06-20", *good, "old"],
+            [2, "乙公司", "B1", "2024-03-01", *good, None],
+        ],
+    )
+    second = workbook(
+        "b.xlsx",
+        [
+            TABLE_HEADER,
+            [1, "甲 公司", None, "2024-05-01", *good, "older"],
+            [2, "乙公司 renamed", "B1", "2024-03-01", *good, "same day"],
+        ],
+    )
+    db = tmp_path / "h.db"
+    with Store.open(db) as store:
+        record(store, loaded, first, second)
+        current = {s.response.customer: s.superseded for s in store.responses(["2024H1"])}
+    assert count(db, "responses") == 4
+    assert current == {"甲公司": False, "乙公司": True, "甲 公司": True, "乙公司 renamed": False}
+
+
+def test_foreign_and_newer_databases_are_refused_unchanged(tmp_path: Path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all " * 100)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    newer = tmp_path / "newer.db"
+    Store.open(newer).close()
+    with sqlite3.connect(newer) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    for path, message in [
+        (text, "not a csat database"),
+        (other, "not a csat database"),
+        (newer, "newer csat"),
+    ]:
+        before = path.read_bytes()
+        with pytest.raises(StoreError, match=message):
+            Store.open(path)
+        assert path.read_bytes() == before
+
+
+def test_ctrl_c_during_an_import_records_nothing_of_that_file(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    db = tmp_path / "h.db"
+    with Store.open(db) as store:
+        record(store, loaded, DATA / "returned-form-zh-苏州科创.xlsx")
+        stream = record_outcomes([str(DATA / "consolidated-2024H1.xlsx")], loaded, store, NOW, H1)
+        taken = [next(stream) for _ in range(5)]
+        assert all(isinstance(t, ScoredResponse) for t in taken)
+        with pytest.raises(KeyboardInterrupt):
+            stream.throw(KeyboardInterrupt())
+    assert count(db, "responses") == 1 and count(db, "imports") == 1
+
+
+KILLER = """
+import os, signal, sys
+from datetime import datetime
+from pathlib import Path
+from csat.config import load_rules
+from csat.pipeline import record_outcomes
+from csat.store import Store
+store = Store.open(Path(sys.argv[1]))
+loaded = load_rules(Path(sys.argv[3]))
+for n, _ in enumerate(record_outcomes([sys.argv[2]], loaded, store, datetime(2024, 7, 1))):
+    if n == 10:
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_kill_during_an_import_records_nothing_of_that_file(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLER,
+            str(db),
+            str(DATA / "consolidated-2024H1.xlsx"),
+            str(ROOT / "config" / "weights.yaml"),
+        ]
+    )
+    assert proc.returncode == -signal.SIGKILL
+    with Store.open(db) as store:
+        assert list(store.responses(["2024H1"])) == []
+    assert count(db, "imports") == 0
+
+
+def _big_table(path: Path, customers: range) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("S")
+    ws.append(TABLE_HEADER)
+    for i in customers:
+        ws.append([i, f"客户{i}", f"K{i}", "2024-05-05", *(["较满意"] * 7), None])
+    wb.save(path)
+    return path
+
+
+def test_two_processes_at_once_lose_and_double_nothing(tmp_path: Path) -> None:
+    a = _big_table(tmp_path / "a.xlsx", range(0, 3000))
+    b = _big_table(tmp_path / "b.xlsx", range(3000, 6000))
+    db = tmp_path / "shared.db"
+    env = {**os.environ, "CSAT_DB": str(db)}
+    cmd = [sys.executable, "-m", "csat", "score", "--json", "--period", "2024H1"]
+    # Output goes to files: a pipe nobody reads would block a writer inside its transaction.
+    logs = [tmp_path / f"out{i}.json" for i in range(2)]
+    with logs[0].open("w") as out0, logs[1].open("w") as out1:
+        procs = [
+            subprocess.Popen([*cmd, str(p), str(a)], env=env, stdout=out, stderr=out)
+            for p, out in ((b, out0), (a, out1))
+        ]
+        codes = [p.wait() for p in procs]
+    assert codes == [0, 0], [log.read_text()[-500:] for log in logs]
+    assert count(db, "responses") == 6000
+    assert count(db, "imports") == 2
+    with sqlite3.connect(db) as conn:
+        assert (
+            conn.execute("SELECT count(DISTINCT customer_code) FROM responses").fetchone()[0]
+            == 6000
+        )
+
+
+def test_rejection_objects_survive_the_round_trip(tmp_path: Path, loaded: LoadedRules) -> None:
+    with Store.open(tmp_path / "h.db") as store:
+        record(store, loaded, DATA / "consolidated-2024H1.xlsx")
+        assert store.rejections_for(["2024H1"], "2024H1") == [
+            Rejection(
+                str(DATA / "consolidated-2024H1.xlsx"),
+                "2024上半年",
+                "F17",
+                "unknown rating '很好' for RoHS情况: write one of "
+                "非常满意/较满意/一般/不满意/非常不满意 (or 1-5)",
+            )
+        ]
+
+
+def test_missing_database_is_not_created_for_reading(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="csat score"):
+        Store.open(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
