@@ -29,4 +29,5 @@ def write_atomically(target: Path, write: Callable[[Path], T]) -> T:
             f"cannot write {target}: {exc.strerror or exc}; any earlier copy is unchanged"
         ) from None
     finally:
-        temp.unlink(missing_ok=True)
+        if temp.is_file():
+            temp.unlink()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
 from csat.config import Rules
@@ -276,7 +277,11 @@ class StatisticsWorkbook:
         self._pareto(view)
         self._trend(view)
         self._rejected(view)
-        self.wb.close()
+        try:
+            self.wb.close()
+        except FileCreateError as exc:  # XlsxWriter wraps the OS error; callers expect OSError
+            cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
+            raise cause or OSError(str(exc)) from None
 
     def _summary(self, v: ReportView) -> None:
         L, fmt, s = self.lang, self.fmt, v.stats

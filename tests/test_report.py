@@ -1,0 +1,302 @@
+"""csat report: the statistics workbook, read back as a client would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from conftest import DATA, ROOT, TABLE_HEADER
+from typer.testing import CliRunner
+
+from csat.cli import app
+from csat.config import LoadedRules, load_rules
+from csat.errors import CsatError
+from csat.periods import parse_period
+from csat.pipeline import record_outcomes
+from csat.report import NothingToReport, build_report, report_path
+from csat.store import Store
+
+GOLDEN = Path(__file__).parent / "golden"
+MADE_ON = date(2024, 7, 15)
+H1 = parse_period("2024H1")
+EVIL = '=HYPERLINK("http://example.invalid","click")'
+
+
+@pytest.fixture
+def loaded() -> LoadedRules:
+    return load_rules(ROOT / "config" / "weights.yaml")
+
+
+@pytest.fixture
+def history(tmp_path: Path, loaded: LoadedRules, workbook: Callable[..., Path]) -> Path:
+    """2023H2: three customers; 2024H1: the shared samples plus a reply with a formula-like
+    comment and an earlier reply of 苏州科创 that the returned form supersedes."""
+    db = tmp_path / "history.db"
+    ok = ["较满意"] * 7
+    h2 = workbook(
+        "2023h2.xlsx",
+        [
+            TABLE_HEADER,
+            [1, "天津立讯电子有限公司", "C1001", "2023-11-02", *ok, None],
+            [2, "深圳市鑫源电子有限公司", "C1002", "2023-12-01", *(["一般"] * 7), "交期"],
+            [3, "苏州科创电子科技有限公司", None, "2023-10-10", *(["不满意"] * 7), None],
+        ],
+    )
+    extra = workbook(
+        "extra.xlsx",
+        [
+            TABLE_HEADER,
+            [1, "Formula Test Ltd.", "X1", "2024-05-01", *ok, EVIL],
+            [2, "苏州科创电子科技有限公司", None, "2024-01-05", *(["一般"] * 7), "earlier reply"],
+        ],
+    )
+    book = openpyxl.load_workbook(extra)  # the comment as typed text, not a formula
+    cell = book.active["L2"]
+    cell.value, cell.data_type = EVIL, "s"
+    book.save(extra)
+    with Store.open(db) as store:
+        now = datetime(2024, 7, 1)
+        list(record_outcomes([str(h2)], loaded, store, now))
+        list(record_outcomes([str(DATA), str(extra)], loaded, store, now, H1))
+    return db
+
+
+def make(
+    db: Path,
+    loaded: LoadedRules,
+    out: Path,
+    lang: str = "zh",
+    period: str = "2024H1",
+    rescore: bool = False,
+):  # type: ignore[no-untyped-def]
+    with Store.open(db, create=False) as store:
+        return build_report(
+            store,
+            parse_period(period),
+            loaded,
+            out,
+            lang,
+            MADE_ON,  # type: ignore[arg-type]
+            rescore=rescore,
+        )
+
+
+def dump(path: Path) -> dict[str, Any]:
+    """Cell values and number formats of every sheet, plus the charts per sheet."""
+    wb = openpyxl.load_workbook(path)
+    out: dict[str, Any] = {}
+    for ws in wb.worksheets:
+        cells = []
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None:
+                    continue
+                value = c.value
+                if isinstance(value, datetime):
+                    value = value.date().isoformat()
+                elif isinstance(value, float):
+                    value = round(value, 6)
+                fmt = c.number_format if c.number_format != "General" else None
+                cells.append([c.coordinate, value] + ([fmt] if fmt else []))
+        out[ws.title] = {
+            "charts": len(ws._charts),
+            "freeze": ws.freeze_panes,
+            "filter": ws.auto_filter.ref,
+            "cells": cells,
+        }
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_workbook_matches_golden(
+    history: Path, loaded: LoadedRules, tmp_path: Path, lang: str, update_golden: bool
+) -> None:
+    result = make(history, loaded, tmp_path / "reports", lang)
+    assert result.path == tmp_path / "reports" / "2024H1" / "csat-2024H1.xlsx"
+    got = dump(result.path)
+    text = golden_text(got).replace(str(DATA), "DATA").replace(str(tmp_path), "TMP")
+    text = text.replace(loaded.sha256, "RULES-SHA256")
+    golden = GOLDEN / f"report-2024H1-{lang}.json"
+    if update_golden:
+        golden.write_text(text, encoding="utf-8")
+    assert json.loads(text) == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def golden_text(dumped: dict[str, Any]) -> str:
+    """JSON with one cell per line, so a changed golden reads as a short diff."""
+    lines = ["{"]
+    for i, (sheet, content) in enumerate(dumped.items()):
+        lines.append(f" {json.dumps(sheet, ensure_ascii=False)}: {{")
+        lines += [
+            f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in content.items() if k != "cells"
+        ]
+        cells = [f"   {json.dumps(c, ensure_ascii=False)}" for c in content["cells"]]
+        lines.append('  "cells": [\n' + ",\n".join(cells) + "\n  ]")
+        lines.append(" }" + ("," if i < len(dumped) - 1 else ""))
+    return "\n".join(lines) + "\n}\n"
+
+
+def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: Path) -> None:
+    result = make(history, loaded, tmp_path)
+    s = result.view.stats
+    assert (s.responses, s.superseded) == (
+        33,
+        1,
+    )  # 32 samples + Formula Test; 苏州科创's early reply
+    assert result.view.previous is not None and result.view.previous.period == "2023H2"
+    assert result.view.change is not None
+    assert result.view.previous.mean_total == pytest.approx((86 + 73 + 50) / 3)
+    assert [t.period for t in result.view.trend] == ["2023H2", "2024H1"]
+    assert result.view.rules_hashes == [loaded.sha256]
+    assert len(result.view.rejected) == 1 and result.view.rejected[0].cell == "F17"
+
+    wb = openpyxl.load_workbook(result.path)
+    assert wb.sheetnames == [
+        "汇总",
+        "客户得分",
+        "项目分析",
+        "柏拉图",
+        "问题项",
+        "趋势",
+        "顾客意见",
+        "未计入的输入",
+    ]
+    summary = {
+        r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=3, max_col=2) if r[0].value
+    }
+    assert summary["期间"] == "2024H1"
+    assert summary["评分规则(SHA-256)"] == loaded.sha256
+    assert summary["制表日期"].date() == MADE_ON
+    scores = wb["客户得分"]
+    assert scores.freeze_panes == "A2" and scores.auto_filter.ref
+    assert scores.print_title_rows == "$1:$1"
+    assert scores.page_setup.orientation == "landscape" and scores.page_setup.paperSize == 9
+    names = [r[0].value for r in scores.iter_rows(min_row=2)]
+    assert names.count("苏州科创电子科技有限公司") == 1
+    comments = {r[0].value: r[5] for r in wb["顾客意见"].iter_rows(min_row=2)}
+    evil = comments["Formula Test Ltd."]
+    assert evil.value == EVIL and evil.data_type == "s"  # text, never a formula
+    assert sum(len(ws._charts) for ws in wb.worksheets) >= 4
+
+
+def test_stored_rules_are_used_unless_rescore(history: Path, tmp_path: Path) -> None:
+    text = (ROOT / "config" / "weights.yaml").read_text(encoding="utf-8")
+    stricter = tmp_path / "weights.yaml"
+    stricter.write_text(
+        text.replace("low_score_below: 70", "low_score_below: 90"), encoding="utf-8"
+    )
+    edited = load_rules(stricter)
+    kept = make(history, edited, tmp_path / "a")
+    rescored = make(history, edited, tmp_path / "b", rescore=True)
+    assert kept.view.stats.flagged == 18 and not kept.view.rescored
+    assert rescored.view.stats.flagged > 18 and rescored.view.rescored
+    assert rescored.view.rules_hashes == [edited.sha256]
+
+
+def test_nothing_to_report(history: Path, loaded: LoadedRules, tmp_path: Path) -> None:
+    with pytest.raises(NothingToReport, match="2022H1.*2023H2, 2024H1"):
+        make(history, loaded, tmp_path, period="2022H1")
+    assert not (tmp_path / "2022H1").exists()
+
+
+def test_failed_or_interrupted_write_keeps_the_previous_report(
+    history: Path, loaded: LoadedRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "reports"
+    first = make(history, loaded, out).path
+    before = first.read_bytes()
+    # A write that fails (the temporary name is taken by a folder): a clear error, old file kept.
+    blocker = first.with_name(f".{first.name}.{os.getpid()}.tmp")
+    blocker.mkdir()
+    with pytest.raises(CsatError, match="earlier copy is unchanged"):
+        make(history, loaded, out)
+    blocker.rmdir()
+    assert first.read_bytes() == before
+
+    import csat.render.workbook as wbmod
+
+    def interrupted(self: object, view: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wbmod.StatisticsWorkbook, "finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        make(history, loaded, out)
+    assert first.read_bytes() == before
+    assert sorted(p.name for p in first.parent.iterdir()) == [first.name]
+
+
+def test_cli_report(history: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "r"
+    args = [
+        "report",
+        "--period",
+        "2024H1",
+        "--db",
+        str(history),
+        "--out",
+        str(out),
+        "--date",
+        "2024-07-15",
+    ]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["responses"] == 33 and doc["made_on"] == "2024-07-15"
+    assert doc["previous"]["period"] == "2023H2" and doc["rejected"] == 1
+    assert doc["workbook"] == str(report_path(out, H1))
+    human = runner.invoke(app, args + ["--lang", "en"])
+    assert human.exit_code == 0 and "Mean total vs 2023H2" in human.stdout
+    assert openpyxl.load_workbook(report_path(out, H1)).sheetnames[0] == "Summary"
+    for bad, code, message in [
+        (["report", "--period", "2019H1", "--db", str(history)], 1, "no responses recorded"),
+        (["report", "--period", "2024H9", "--db", str(history)], 2, "2024H1"),
+        (["report", "--period", "2024H1", "--db", str(tmp_path / "none.db")], 1, "csat score"),
+        ([*args, "--date", "15/07/2024"], 2, "not a date"),
+    ]:
+        result = runner.invoke(app, bad)
+        assert result.exit_code == code, (bad, result.output)
+        assert message in result.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def test_libreoffice_opens_and_prints_the_workbook(
+    history: Path, loaded: LoadedRules, tmp_path: Path
+) -> None:
+    soffice = _soffice()
+    if soffice is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice is required under CI (.ci/run installs it)")
+        pytest.skip("LibreOffice (soffice) not installed")
+    path = make(history, loaded, tmp_path / "reports").path
+    profile = tmp_path / "lo-profile"
+    proc = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "csat-2024H1.pdf"
+    assert proc.returncode == 0 and pdf.exists(), proc.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
