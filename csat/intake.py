@@ -36,11 +36,14 @@ class InputFile:
     shown: str  # the path as the user gave it, for messages and source.file
 
 
-def discover(paths: list[str]) -> Iterator[InputFile | Skipped]:
+def discover(
+    paths: list[str], ignore: frozenset[Path] = frozenset()
+) -> Iterator[InputFile | Skipped]:
     """Expand the given files and folders (recursively, sorted) into input files.
 
-    Office lock files (~$x.xlsx) and hidden files are ignored; other non-workbooks in a folder
-    are reported as skipped. A path that does not exist is a usage error.
+    Office lock files (~$x.xlsx), hidden files and the paths in `ignore` (the store's own
+    files) are passed over; other non-workbooks in a folder are reported as skipped. A path
+    that does not exist is a usage error.
     """
     for given in paths:
         path = Path(given)
@@ -48,7 +51,7 @@ def discover(paths: list[str]) -> Iterator[InputFile | Skipped]:
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if name.startswith(("~$", ".")):
+                    if name.startswith(("~$", ".")) or Path(root, name).resolve() in ignore:
                         continue
                     rel = os.path.relpath(os.path.join(root, name), path)
                     shown = os.path.join(given, rel)
@@ -65,11 +68,13 @@ def discover(paths: list[str]) -> Iterator[InputFile | Skipped]:
 
 def read_file(
     item: InputFile, rules: Rules, period: Period | None
-) -> Iterator[Response | Rejection]:
+) -> Iterator[Response | Rejection | Skipped]:
     """Every response and rejection of one workbook, in sheet and row order."""
     shown = item.shown
     try:
-        check_workbook(item.path, rules.limits)
+        if check_workbook(item.path, rules.limits):
+            yield Skipped(shown, "a report csat wrote, not a returned survey")
+            return
         sheets = read_sheets(item.path)
         reader = RatingReader(rules)
         any_data = False

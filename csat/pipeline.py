@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from csat.config import LoadedRules, Rules
 from csat.intake import InputFile, discover, read_file
-from csat.models import Outcome, Rejection, ScoredResponse, ScoreRun, Skipped
+from csat.models import Outcome, Rejection, Response, ScoredResponse, ScoreRun, Skipped
 from csat.periods import Period
 from csat.scoring import Scorer
 from csat.store import ImportResult, Store, file_sha256
@@ -26,13 +27,15 @@ class Recorded:
 
 def _score_file(
     item: InputFile, rules: Rules, scorer: Scorer, period: Period | None
-) -> Iterator[ScoredResponse | Rejection]:
+) -> Iterator[ScoredResponse | Rejection | Skipped]:
     for got in read_file(item, rules, period):
-        yield got if isinstance(got, Rejection) else scorer.score(got)
+        yield scorer.score(got) if isinstance(got, Response) else got
 
 
-def _inputs(paths: list[str]) -> tuple[list[Skipped], list[InputFile]]:
-    found = list(discover(paths))
+def _inputs(
+    paths: list[str], ignore: frozenset[Path] = frozenset()
+) -> tuple[list[Skipped], list[InputFile]]:
+    found = list(discover(paths, ignore))
     return (
         [s for s in found if isinstance(s, Skipped)],
         [f for f in found if isinstance(f, InputFile)],
@@ -66,7 +69,9 @@ def record_outcomes(
     """As iter_outcomes, recording each file in the store in one transaction. A file imported
     before is not read again: it comes back as Skipped with the earlier import named."""
     scorer = Scorer(loaded.rules)
-    skipped, files = _inputs(paths)
+    db = store.path.resolve()
+    own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
+    skipped, files = _inputs(paths, own)
     yield from skipped
     for done, item in enumerate(files):
         if progress:

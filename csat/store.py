@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from csat.errors import CsatError
-from csat.models import Rejection, Response, ScoredResponse, Source
+from csat.models import Rejection, Response, ScoredResponse, Skipped, Source
 from csat.periods import Period
 from csat.text import normalize
 
@@ -199,9 +199,9 @@ class Store:
         rules_sha256: str,
         rules_text: str,
         period: Period | None,
-        outcomes: Iterable[ScoredResponse | Rejection],
+        outcomes: Iterable[ScoredResponse | Rejection | Skipped],
         now: datetime,
-    ) -> Iterator[ScoredResponse | Rejection | ImportResult]:
+    ) -> Iterator[ScoredResponse | Rejection | Skipped | ImportResult]:
         """Record one file's outcomes in one transaction, yielding each as it is stored and then
         the ImportResult. A file recorded before (same SHA-256) records nothing."""
         with self._write() as conn:
@@ -231,6 +231,10 @@ class Store:
             result = ImportResult(import_id)
             periods: set[str] = set()
             for outcome in outcomes:
+                if isinstance(outcome, Skipped):  # not a survey after all: no import recorded
+                    conn.execute("DELETE FROM imports WHERE id = ?", (import_id,))
+                    yield outcome
+                    return
                 if isinstance(outcome, Rejection):
                     conn.execute(
                         "INSERT INTO rejections (import_id, sheet, cell, reason) "

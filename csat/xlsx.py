@@ -50,8 +50,9 @@ def cell_name(row: int, col: int) -> str:
     return f"{column_letter(col)}{row + 1}"
 
 
-def check_workbook(path: Path, limits: Limits) -> None:
-    """Raise UnreadableWorkbook when `path` is not a safe, readable xlsx/xlsm file."""
+def check_workbook(path: Path, limits: Limits) -> bool:
+    """Raise UnreadableWorkbook when `path` is not a safe, readable xlsx/xlsm file; return
+    whether it is a report csat wrote (marked with the custom property csat-report)."""
     with path.open("rb") as fh:
         head = fh.read(8)
     if head == _OLE_MAGIC:
@@ -76,6 +77,10 @@ def check_workbook(path: Path, limits: Limits) -> None:
                 )
             for m in members:
                 _check_member(zf, m, limits)
+            if "docProps/custom.xml" in zf.namelist():
+                with zf.open("docProps/custom.xml") as fh:
+                    return b'name="csat-report"' in fh.read(1 << 16)
+            return False
     except zipfile.BadZipFile:
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"

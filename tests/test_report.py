@@ -300,3 +300,24 @@ def test_libreoffice_opens_and_prints_the_workbook(
     pdf = tmp_path / "csat-2024H1.pdf"
     assert proc.returncode == 0 and pdf.exists(), proc.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_rescoring_a_folder_skips_csats_own_report_and_database(
+    history: Path, loaded: LoadedRules, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    shutil.copytree(DATA, work)
+    db = work / "csat.db"
+    with Store.open(db) as store:
+        list(record_outcomes([str(work)], loaded, store, datetime(2024, 7, 1), H1))
+    make(db, loaded, work / "reports")
+    with Store.open(db) as store:
+        again = list(record_outcomes([str(work)], loaded, store, datetime(2024, 7, 2), H1))
+    reasons = {Path(s.file).name: s.reason for s in again if hasattr(s, "reason")}
+    assert reasons["csat-2024H1.xlsx"] == "a report csat wrote, not a returned survey"
+    assert not any(name.startswith("csat.db") for name in reasons)
+    assert all(
+        "already imported" in r
+        for n, r in reasons.items()
+        if n.endswith(".xlsx") and n != "csat-2024H1.xlsx"
+    )

@@ -22,6 +22,7 @@ from csat.render.labels import Lang, t
 from csat.stats import Change, PeriodStats
 
 A4 = 9
+REPORT_PROPERTY = "csat-report"  # intake skips workbooks carrying it: csat's output, not a survey
 GRADE_COLOURS = {"A": "#2E7D32", "B": "#66BB6A", "C": "#FBC02D", "D": "#EF6C00", "E": "#C62828"}
 LEVEL_COLOURS = ["#2E7D32", "#66BB6A", "#BDBDBD", "#EF6C00", "#C62828"]  # best level first
 
@@ -54,6 +55,7 @@ class StatisticsWorkbook:
                 "strings_to_numbers": False,
             },
         )
+        self.wb.set_custom_property(REPORT_PROPERTY, "statistics")
         self.wb.set_properties(
             {"title": t("title", lang), "created": datetime.combine(made_on, datetime.min.time())}
         )

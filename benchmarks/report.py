@@ -1,0 +1,91 @@
+"""Time `csat score` recording into the store and `csat report` on an N-response table, against
+XlsxWriter's constant_memory mode writing the same per-customer cells. Not part of the tests.
+
+    python benchmarks/report.py            # 100,000 customers
+    python benchmarks/report.py 10000
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE))
+from generate import table  # noqa: E402
+from run import measure  # noqa: E402
+
+BARE_WRITE = """
+import sys, sqlite3, datetime, xlsxwriter
+db, target = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db)
+wb = xlsxwriter.Workbook(target, {"constant_memory": True})
+ws = wb.add_worksheet("scores")
+rows = conn.execute(
+    "SELECT r.customer, r.customer_code, r.period, r.reply_date, "
+    "group_concat(g.level), r.total, r.grade FROM responses r "
+    "JOIN ratings g ON g.response_id = r.id GROUP BY r.id ORDER BY r.id")
+for i, (name, code, period, day, levels, total, grade) in enumerate(rows):
+    ws.write_row(i, 0, [name, code, period, day, *levels.split(","), *[1.0] * 7, total, grade,
+                        "yes", "flags", "source"])
+wb.close()
+"""
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    source = OUT / f"table-{n}.xlsx"
+    if not source.exists():
+        table(n, source)
+    db = OUT / f"bench-{n}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    env_db = ["--db", str(db)]
+    score_s, score_mb = measure(
+        [
+            sys.executable,
+            "-m",
+            "csat",
+            "score",
+            "--period",
+            "2024H1",
+            "--json",
+            *env_db,
+            str(source),
+        ]
+    )
+    report_s, report_mb = measure(
+        [
+            sys.executable,
+            "-m",
+            "csat",
+            "report",
+            "--period",
+            "2024H1",
+            "--out",
+            str(OUT / "reports"),
+            "--json",
+            *env_db,
+        ]
+    )
+    bare_s, bare_mb = measure([sys.executable, "-c", BARE_WRITE, str(db), str(OUT / "bare.xlsx")])
+    print(
+        f"| score + record, {n:,} responses | {score_s:.2f} s | {n / score_s:,.0f} rows/s "
+        f"| {score_mb:.0f} MiB |"
+    )
+    print(
+        f"| report, {n:,} customers | {report_s:.2f} s | {n / report_s:,.0f} rows/s "
+        f"| {report_mb:.0f} MiB |"
+    )
+    print(
+        f"| XlsxWriter constant_memory, same cells | {bare_s:.2f} s | {n / bare_s:,.0f} rows/s "
+        f"| {bare_mb:.0f} MiB |"
+    )
+    print(f"report / XlsxWriter: {report_s / bare_s:.2f}×")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("COLUMNS", "120")
+    main()
