@@ -14,6 +14,24 @@ from csat.config import Rules, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+ITEM_KEYS = [
+    "quality",
+    "rohs",
+    "service",
+    "improvement",
+    "packaging",
+    "delivery_date",
+    "delivery_quantity",
+]
+EN_ITEMS = [
+    "Product quality",
+    "RoHS compliance",
+    "Service",
+    "Improvement responsiveness",
+    "Packaging and transport",
+    "Delivery date",
+    "Delivery quantity",
+]
 TABLE_HEADER = [
     "序号",
     "客户名称",

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import DATA, TABLE_HEADER, form_rows
+from conftest import DATA, EN_ITEMS, TABLE_HEADER, form_rows
 
 from csat import parse_period, score_files
 from csat.config import Rules
@@ -79,17 +79,7 @@ def test_traditional_and_english_headers(rules: Rules, workbook: Callable[..., P
         "交付日期",
         "交付數量",
     ]
-    en = [
-        "Customer name:",
-        "Reply date",
-        "Product quality",
-        "RoHS compliance",
-        "Service",
-        "Improvement responsiveness",
-        "Packaging and transport",
-        "Delivery date",
-        "Delivery quantity",
-    ]
+    en = ["Customer name:", "Reply date", *EN_ITEMS]
     for name, header in [("hant.xlsx", zh_hant), ("en.xlsx", en)]:
         path = workbook(name, [header, ["X Co.", "2024/6/1", *(["Very satisfied"] * 7)]])
         [scored] = score_files([str(path)], rules).scored
@@ -178,15 +168,7 @@ def test_form_with_rating_column_and_inline_labels(
             [i + 1, name, level]
             for i, (name, level) in enumerate(
                 zip(
-                    [
-                        "Product quality",
-                        "RoHS compliance",
-                        "Service",
-                        "Improvement responsiveness",
-                        "Packaging and transport",
-                        "Delivery date",
-                        "Delivery quantity",
-                    ],
+                    EN_ITEMS,
                     ["Very satisfied", 5, "Satisfied", "N/A", "Very satisfied", 4, "satisfied"],
                     strict=True,
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import ITEM_KEYS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,15 +14,7 @@ from csat.models import Rejection, Response, ScoredResponse, Source
 from csat.scoring import round_half_up, score
 
 LEVELS = ["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"]
-ITEMS = [
-    "quality",
-    "rohs",
-    "service",
-    "improvement",
-    "packaging",
-    "delivery_date",
-    "delivery_quantity",
-]
+ITEMS = ITEM_KEYS
 
 
 def response(ratings: dict[str, str | None]) -> Response:

@@ -6,21 +6,14 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from conftest import ITEM_KEYS
 
 from csat.config import Rules
 from csat.models import Response, ScoredResponse, Source
 from csat.scoring import score
 from csat.stats import PeriodAccumulator, change, pareto
 
-ITEMS = [
-    "quality",
-    "rohs",
-    "service",
-    "improvement",
-    "packaging",
-    "delivery_date",
-    "delivery_quantity",
-]
+ITEMS = ITEM_KEYS
 
 
 def scored(rules: Rules, *levels: str | None) -> ScoredResponse:
