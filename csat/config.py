@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
@@ -105,6 +106,24 @@ class Limits(_Strict):
     )
 
 
+class Capa(_Strict):
+    due_working_days: int = Field(
+        default=10, ge=1, le=250, description="A CAPA is due this many working days after issue."
+    )
+    holidays_country: str = Field(
+        default="CN",
+        pattern=r"^[A-Z]{2}$",
+        description="Public-holiday calendar (ISO country code) for working days.",
+    )
+    extra_holidays: list[date] = Field(
+        default_factory=list, description="Company days off beyond the public calendar."
+    )
+    makeup_workdays: list[date] = Field(
+        default_factory=list,
+        description="Weekend days worked (调休) beyond those the public calendar knows.",
+    )
+
+
 class Rules(_Strict):
     """The scoring rules of SPEC §2, as written in config/weights.yaml."""
 
@@ -132,6 +151,7 @@ class Rules(_Strict):
     headers: Headers = Field(description="Header and label aliases for import.")
     marks: Marks = Field(description="Tick marks and 'not answered' texts.")
     limits: Limits = Field(default_factory=Limits, description="Resource limits for reading xlsx.")
+    capa: Capa = Field(default_factory=Capa, description="Corrective-action (CAPA) settings.")
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Rules:
