@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from csat.capa import plan_capas
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
-from csat.models import Rejection
+from csat.models import Rejection, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
 from csat.render.atomic import write_atomically
 from csat.render.labels import Lang
@@ -22,6 +23,7 @@ from csat.render.workbook import ReportView, StatisticsWorkbook
 from csat.scoring import Scorer
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import Store, customer_key
+from csat.workdays import WorkCalendar
 
 
 class NothingToReport(CsatError):
@@ -64,6 +66,7 @@ def build_report(
     rejected: list[Rejection] = list(store.rejections_for(inside, str(period)))
 
     trend: dict[Period, PeriodStats] = {}
+    flagged: list[tuple[str, ScoredResponse]] = []
     target = report_path(out_dir, period)
 
     def write(temp: Path) -> ReportView:
@@ -83,14 +86,20 @@ def build_report(
                     if is_current:
                         rejected.append(_no_longer_scorable(result, stored.response.customer))
                     continue
-                acc.add(
-                    result, customer_key(result.response.customer, result.response.customer_code)
-                )
+                key = customer_key(result.response.customer, result.response.customer_code)
+                acc.add(result, key)
                 if is_current:
                     book.add_response(result)
+                    if result.flags:
+                        flagged.append((key, result))
             trend[group] = acc.finish()
         stats = trend[period]
         previous = trend.get(period.previous())
+        plans = plan_capas(flagged, report_rules)
+        due = WorkCalendar(report_rules.capa).add_working_days(
+            today, report_rules.capa.due_working_days
+        )
+        records, _ = store.ensure_capas(str(period), plans, today, due)
         view = ReportView(
             period=str(period),
             made_on=today,
@@ -101,6 +110,8 @@ def build_report(
             change=change(stats, previous) if previous else None,
             trend=[trend[p] for p in sorted(trend) if p.months == period.months],
             rejected=rejected,
+            flagged=flagged,
+            capas={(c.customer_key, c.department): c for c in records},
         )
         book.finish(view)
         return view
@@ -158,6 +169,7 @@ def summary_json(result: ReportResult) -> dict[str, object]:
             "mean_total_change": _round(v.change.mean_total if v.change else None),
         },
         "rejected": len(v.rejected),
+        "capas": v.capa_counts,
     }
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import orjson
 
+from csat.capa import CapaPlan
 from csat.errors import CsatError
-from csat.models import Rejection, Response, ScoredResponse, Skipped, Source
+from csat.models import Flag, Rejection, Response, ScoredResponse, Skipped, Source
 from csat.periods import Period
 from csat.text import normalize
 
@@ -84,6 +85,23 @@ MIGRATIONS: list[str] = [
     ) > 1 AS superseded
     FROM responses r;
     """,
+    # 2: corrective actions, one per customer, period and responsible department
+    """
+    CREATE TABLE capas (
+        number TEXT PRIMARY KEY,
+        period TEXT NOT NULL,
+        customer_key TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        customer_code TEXT,
+        department TEXT NOT NULL,
+        flags TEXT NOT NULL,
+        comments TEXT,
+        issue_date TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        UNIQUE (period, customer_key, department)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -117,6 +135,24 @@ class StoredResponse:
     response: Response
     superseded: bool
     import_id: int
+
+
+@dataclass(frozen=True)
+class CapaRecord:
+    number: str
+    period: str
+    customer_key: str
+    customer: str
+    customer_code: str | None
+    department: str
+    flags: tuple[Flag, ...]
+    comments: str | None
+    issue_date: date
+    due_date: date
+    status: str
+
+    def overdue(self, today: date) -> bool:
+        return self.status in ("open", "reopened") and self.due_date < today
 
 
 def customer_key(customer: str, code: str | None) -> str:
@@ -324,6 +360,56 @@ class Store:
             )
             yield StoredResponse(row[0], response, bool(row[9]), row[10])
 
+    def ensure_capas(
+        self, period: str, plans: list[CapaPlan], issue_date: date, due_date: date
+    ) -> tuple[list[CapaRecord], int]:
+        """The CAPA of every plan, creating those that do not exist yet (numbered in order,
+        CAPA-<period>-NNN); existing ones keep their number and content. Returns the records
+        in plan order and how many were created."""
+        created = 0
+        with self._write() as conn:
+            last = (
+                conn.execute(
+                    "SELECT max(CAST(substr(number, length(?) + 1) AS INTEGER)) FROM capas "
+                    "WHERE number LIKE ? || '%'",
+                    (f"CAPA-{period}-", f"CAPA-{period}-"),
+                ).fetchone()[0]
+                or 0
+            )
+            for plan in plans:
+                found = conn.execute(
+                    "SELECT 1 FROM capas WHERE period = ? AND customer_key = ? AND department = ?",
+                    (period, plan.customer_key, plan.department),
+                ).fetchone()
+                if found:
+                    continue
+                last += 1
+                created += 1
+                conn.execute(
+                    "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
+                    "department, flags, comments, issue_date, due_date) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"CAPA-{period}-{last:03d}",
+                        period,
+                        plan.customer_key,
+                        plan.customer,
+                        plan.customer_code,
+                        plan.department,
+                        orjson.dumps([f.as_json() for f in plan.flags]).decode(),
+                        plan.comments,
+                        issue_date.isoformat(),
+                        due_date.isoformat(),
+                    ),
+                )
+        records = {(c.customer_key, c.department): c for c in self.capas(period)}
+        return [records[p.customer_key, p.department] for p in plans], created
+
+    def capas(self, period: str | None = None) -> list[CapaRecord]:
+        query = "SELECT * FROM capas" + (" WHERE period = ?" if period else "") + " ORDER BY number"
+        rows = self.conn.execute(query, (period,) if period else ())
+        return [_capa(row) for row in rows]
+
     def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
         """Rejections of every import that recorded a response in these periods or was run with
         --period for the report's period."""
@@ -334,6 +420,26 @@ class Store:
             f"(SELECT import_id FROM responses WHERE period IN ({marks})) ORDER BY j.id"
         )
         return [Rejection(*row) for row in self.conn.execute(query, [period_given, *periods])]
+
+
+def _capa(row: tuple[object, ...]) -> CapaRecord:
+    (number, period, key, customer, code, department, flags, comments, issued, due, status) = row
+    return CapaRecord(
+        number=str(number),
+        period=str(period),
+        customer_key=str(key),
+        customer=str(customer),
+        customer_code=code if code is None else str(code),
+        department=str(department),
+        flags=tuple(
+            Flag(f["type"], f.get("item"), f.get("level"), f.get("total"))
+            for f in orjson.loads(str(flags))
+        ),
+        comments=comments if comments is None else str(comments),
+        issue_date=date.fromisoformat(str(issued)),
+        due_date=date.fromisoformat(str(due)),
+        status=str(status),
+    )
 
 
 def _create(path: Path) -> None:

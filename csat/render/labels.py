@@ -71,6 +71,16 @@ TEXT: dict[str, dict[Lang, str]] = {
     "cell": {"zh": "单元格", "en": "Cell"},
     "reason": {"zh": "原因", "en": "Reason"},
     "none": {"zh": "无", "en": "none"},
+    "capa": {"zh": "纠正措施编号", "en": "CAPA"},
+    "due_date": {"zh": "完成期限", "en": "Due"},
+    "status": {"zh": "状态", "en": "Status"},
+    "status_open": {"zh": "待处理", "en": "open"},
+    "status_closed": {"zh": "已完成", "en": "closed"},
+    "status_verified": {"zh": "已验证", "en": "verified"},
+    "status_reopened": {"zh": "重新开启", "en": "reopened"},
+    "capa_total": {"zh": "纠正措施(CAPA)", "en": "CAPAs"},
+    "capa_open": {"zh": "未完成的纠正措施", "en": "CAPAs open"},
+    "capa_overdue": {"zh": "逾期的纠正措施", "en": "CAPAs overdue"},
 }
 
 

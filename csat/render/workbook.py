@@ -7,7 +7,7 @@ Customer text is always written as a string cell: a comment "=HYPERLINK(...)" st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,12 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
+from csat.capa import department_of
 from csat.config import Rules
 from csat.models import Rejection, ScoredResponse
 from csat.render.labels import Lang, t
 from csat.stats import Change, PeriodStats
+from csat.store import CapaRecord
 
 A4 = 9
 REPORT_PROPERTY = "csat-report"  # intake skips workbooks carrying it: csat's output, not a survey
@@ -40,6 +42,17 @@ class ReportView:
     change: Change | None
     trend: list[PeriodStats]
     rejected: list[Rejection]
+    flagged: list[tuple[str, ScoredResponse]] = field(default_factory=list)  # (customer key, …)
+    capas: dict[tuple[str, str], CapaRecord] = field(default_factory=dict)  # (key, department)
+
+    @property
+    def capa_counts(self) -> dict[str, int]:
+        records = list(self.capas.values())
+        return {
+            "total": len(records),
+            "open": sum(c.status in ("open", "reopened") for c in records),
+            "overdue": sum(c.overdue(self.made_on) for c in records),
+        }
 
 
 class StatisticsWorkbook:
@@ -74,6 +87,9 @@ class StatisticsWorkbook:
             "one": f({"num_format": "0.0"}),
             "pct": f({"num_format": "0.0%"}),
             "date": f({"num_format": "yyyy-mm-dd"}),
+            "bad_date": f(
+                {"num_format": "yyyy-mm-dd", "bg_color": "#FFC7CE", "font_color": "#9C0006"}
+            ),
             "bad": f({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
             "bad_one": f({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "0.0"}),
             "delta": f({"num_format": "+0.0;-0.0;0.0"}),
@@ -161,20 +177,6 @@ class StatisticsWorkbook:
             [30, 10, 8, 11, *[9] * len(items), *[9] * len(items), 8, 6, 7, 40, 40],
         )
         self._header(
-            "flags",
-            [
-                t("customer", L),
-                t("code", L),
-                t("period", L),
-                t("flag_type", L),
-                t("item", L),
-                t("rating_or_total", L),
-                t("department", L),
-                t("comment", L),
-            ],
-            [30, 10, 8, 14, 16, 12, 14, 40],
-        )
-        self._header(
             "comments",
             [
                 t("customer", L),
@@ -188,8 +190,8 @@ class StatisticsWorkbook:
         )
 
     def add_response(self, s: ScoredResponse) -> None:
-        """Stream one counted response into the scores, flags and comments sheets."""
-        L, fmt, r = self.lang, self.fmt, s.response
+        """Stream one counted response into the scores and comments sheets."""
+        fmt, r = self.fmt, s.response
         flagged_items = {f.item for f in s.flags if f.type == "dissatisfied_item"}
         low = any(f.type == "low_score" for f in s.flags)
         levels = [s.items[k].level for k in self._item_keys]
@@ -220,31 +222,6 @@ class StatisticsWorkbook:
             None,
         ]
         self._write_row("scores", values, formats)
-        for flag in s.flags:
-            if flag.type == "low_score":
-                row: list[Any] = [
-                    r.customer,
-                    r.customer_code,
-                    r.period,
-                    f"{t('low_score', L)} {self.rules.flags.low_score_below:g}",
-                    None,
-                    flag.total,
-                    self._dept(self.rules.overall_department),
-                    r.comments,
-                ]
-            else:
-                assert flag.item is not None and flag.level is not None
-                row = [
-                    r.customer,
-                    r.customer_code,
-                    r.period,
-                    t("dissatisfied_item", L),
-                    self._label("item", flag.item),
-                    self._label("level", flag.level),
-                    self._dept(self.rules.items[flag.item].department),
-                    r.comments,
-                ]
-            self._write_row("flags", row, [None] * 5 + [fmt["one"], None, None])
         if r.comments:
             self._write_row(
                 "comments",
@@ -272,9 +249,9 @@ class StatisticsWorkbook:
 
     def finish(self, view: ReportView) -> None:
         self._autofilter("scores", 4 + 2 * len(self._item_keys) + 5)
-        self._autofilter("flags", 8)
         self._autofilter("comments", 6)
         self._summary(view)
+        self._flags(view)
         self._items(view)
         self._pareto(view)
         self._trend(view)
@@ -313,6 +290,9 @@ class StatisticsWorkbook:
             (t("previous_mean", L), v.previous.mean_total if v.previous else None, fmt["one"]),
             (t("change_mean", L), v.change.mean_total if v.change else None, fmt["delta"]),
             (t("rejected_count", L), len(v.rejected), None),
+            (t("capa_total", L), v.capa_counts["total"], None),
+            (t("capa_open", L), v.capa_counts["open"], None),
+            (t("capa_overdue", L), v.capa_counts["overdue"], None),
         ]
         for label, value, f in rows:
             self._write_row("summary", [label, value], [fmt["head"], f])
@@ -343,6 +323,68 @@ class StatisticsWorkbook:
         chart.set_legend({"none": True})
         ws.insert_chart(2, 4, chart)
         self._print_setup(ws, 0)
+
+    def _flags(self, v: ReportView) -> None:
+        """Every flag with the CAPA that follows it up; overdue ones highlighted."""
+        L, fmt = self.lang, self.fmt
+        heads = [
+            "customer",
+            "code",
+            "period",
+            "flag_type",
+            "item",
+            "rating_or_total",
+            "department",
+            "capa",
+            "due_date",
+            "status",
+            "comment",
+        ]
+        self._header("flags", [t(h, L) for h in heads], [30, 10, 8, 14, 16, 12, 14, 18, 11, 9, 40])
+        for key, s in v.flagged:
+            r = s.response
+            for flag in s.flags:
+                dept = department_of(flag, self.rules)
+                capa = v.capas.get((key, dept))
+                rating: str | float | None
+                if flag.type == "low_score":
+                    kind = f"{t('low_score', L)} {self.rules.flags.low_score_below:g}"
+                    item, rating = None, flag.total
+                else:
+                    assert flag.item is not None and flag.level is not None
+                    kind = t("dissatisfied_item", L)
+                    item, rating = self._label("item", flag.item), self._label("level", flag.level)
+                late = capa is not None and capa.overdue(v.made_on)
+                self._write_row(
+                    "flags",
+                    [
+                        r.customer,
+                        r.customer_code,
+                        r.period,
+                        kind,
+                        item,
+                        rating,
+                        self._dept(dept),
+                        capa.number if capa else None,
+                        capa.due_date if capa else None,
+                        t(f"status_{capa.status}", L) if capa else None,
+                        r.comments,
+                    ],
+                    [
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        fmt["one"] if isinstance(rating, float) else None,
+                        None,
+                        None,
+                        fmt["bad_date"] if late else fmt["date"],
+                        fmt["bad"] if late else None,
+                        None,
+                    ],
+                )
+        self._autofilter("flags", len(heads))
 
     def _items(self, v: ReportView) -> None:
         L, fmt, s = self.lang, self.fmt, v.stats
