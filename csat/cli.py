@@ -335,7 +335,14 @@ def report(
         loaded = _rules(config)
         with Store.open(db or default_db_path(), create=False) as store:
             result = build_report(
-                store, the_period, loaded, out, lang.value, made_on, rescore=rescore
+                store,
+                the_period,
+                loaded,
+                out,
+                lang.value,
+                made_on,
+                rescore=rescore,
+                templates=Path("templates"),
             )
         if as_json:
             sys.stdout.write(json.dumps(summary_json(result), ensure_ascii=False, indent=2) + "\n")
@@ -370,6 +377,13 @@ def _print_report(result: ReportResult) -> None:
         table.add_row(label, value)
     out.print(table)
     rescored = " · rescored with the current rules" if v.rescored else ""
+    if result.capa_forms:
+        counts = v.capa_counts
+        late = f", [red]{counts['overdue']} overdue[/red]" if counts["overdue"] else ""
+        out.print(
+            f"CAPAs: {counts['total']} ({counts['open']} open{late}) · forms in "
+            f"{_esc(str(result.capa_forms[-1].parent))}/"
+        )
     out.print(
         f"Wrote {_esc(str(result.path))} · rules {', '.join(h[:12] for h in v.rules_hashes)}"
         f"{rescored}"

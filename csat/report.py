@@ -18,6 +18,7 @@ from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
 from csat.render.atomic import write_atomically
+from csat.render.capa import write_capa_forms
 from csat.render.labels import Lang
 from csat.render.workbook import ReportView, StatisticsWorkbook
 from csat.scoring import Scorer
@@ -34,6 +35,7 @@ class NothingToReport(CsatError):
 class ReportResult:
     path: Path
     view: ReportView
+    capa_forms: list[Path]
 
 
 def report_path(out_dir: Path, period: Period) -> Path:
@@ -48,7 +50,10 @@ def build_report(
     lang: Lang,
     today: date,
     rescore: bool = False,
+    templates: Path | None = None,
 ) -> ReportResult:
+    """Write the workbook and the CAPA forms of `period`; `templates` (./templates) may
+    override the packaged Jinja templates."""
     recorded = {p: parse_period(p) for p in store.recorded_periods()}
     groups: dict[Period, list[str]] = {}
     for name, p in recorded.items():
@@ -116,7 +121,17 @@ def build_report(
         book.finish(view)
         return view
 
-    return ReportResult(target, write_atomically(target, write))
+    view = write_atomically(target, write)
+    forms = write_capa_forms(
+        list(view.capas.values()),
+        report_rules,
+        lang,
+        target.parent / "capa",
+        str(period),
+        today,
+        templates,
+    )
+    return ReportResult(target, view, forms)
 
 
 def _scorers(
@@ -170,6 +185,7 @@ def summary_json(result: ReportResult) -> dict[str, object]:
         },
         "rejected": len(v.rejected),
         "capas": v.capa_counts,
+        "capa_forms": str(result.capa_forms[-1]) if result.capa_forms else None,
     }
 
 

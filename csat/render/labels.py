@@ -81,6 +81,20 @@ TEXT: dict[str, dict[Lang, str]] = {
     "capa_total": {"zh": "纠正措施(CAPA)", "en": "CAPAs"},
     "capa_open": {"zh": "未完成的纠正措施", "en": "CAPAs open"},
     "capa_overdue": {"zh": "逾期的纠正措施", "en": "CAPAs overdue"},
+    "form_title": {"zh": "纠正与预防措施报告", "en": "Corrective and preventive action report"},
+    "index_title": {"zh": "纠正与预防措施一览", "en": "Corrective and preventive actions"},
+    "number": {"zh": "编号", "en": "Number"},
+    "issue_date": {"zh": "发出日期", "en": "Issued"},
+    "trigger": {"zh": "触发原因", "en": "Trigger"},
+    "repeat": {"zh": "重复问题", "en": "Repeat problem"},
+    "repeat_of": {"zh": "上次纠正措施", "en": "earlier CAPA"},
+    "finding": {"zh": "问题项", "en": "Finding"},
+    "root_cause": {"zh": "原因分析", "en": "Root cause"},
+    "corrective": {"zh": "纠正措施", "en": "Corrective action"},
+    "preventive": {"zh": "预防措施", "en": "Preventive action"},
+    "verification": {"zh": "效果验证", "en": "Verification"},
+    "signature_owner": {"zh": "责任部门签名/日期", "en": "Department signature / date"},
+    "signature_qa": {"zh": "品管确认/日期", "en": "Quality sign-off / date"},
 }
 
 

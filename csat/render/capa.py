@@ -1,0 +1,153 @@
+"""CAPA forms (纠正与预防措施报告): one printable A4 HTML page per CAPA plus an index, rendered from
+Jinja templates. Autoescaping is on and undefined names are errors: customer text is data.
+File names come from CAPA numbers, never from customer text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from csat.config import Rules, packaged_data_dir
+from csat.render.atomic import write_atomically
+from csat.render.labels import Lang, t
+from csat.store import CapaRecord
+
+FORM_LABELS = [
+    "form_title",
+    "index_title",
+    "number",
+    "period",
+    "customer",
+    "code",
+    "department",
+    "status",
+    "issue_date",
+    "due_date",
+    "trigger",
+    "repeat",
+    "repeat_of",
+    "comment",
+    "finding",
+    "root_cause",
+    "corrective",
+    "preventive",
+    "verification",
+    "signature_owner",
+    "signature_qa",
+    "made_on",
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    what: str
+    rating: str
+
+
+@dataclass(frozen=True)
+class CapaView:
+    """One CAPA with every label chosen: the template only places text."""
+
+    number: str
+    file: str
+    period: str
+    customer: str
+    code: str
+    department: str
+    status: str
+    issue_date: str
+    due_date: str
+    overdue: bool
+    trigger: str
+    findings: list[Finding]
+    comment: str
+    repeat_of: str | None
+
+
+def environment(user_templates: Path | None) -> Environment:
+    """Templates in `user_templates` (./templates) override the packaged ones by name."""
+    folders = [packaged_data_dir() / "templates"]
+    if user_templates is not None and user_templates.is_dir():
+        folders.insert(0, user_templates)
+    return Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders]),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaView:
+    def label(labels: object) -> str:
+        return str(getattr(labels, lang))
+
+    findings = []
+    for f in capa.flags:
+        if f.type == "low_score":
+            findings.append(
+                Finding(
+                    f"{t('low_score', lang)} {rules.flags.low_score_below:g}",
+                    f"{t('total', lang)} {f.total:.1f}",
+                )
+            )
+        else:
+            assert f.item is not None and f.level is not None
+            findings.append(
+                Finding(label(rules.items[f.item].labels), label(rules.levels[f.level].labels))
+            )
+    return CapaView(
+        number=capa.number,
+        file=f"{capa.number}.html",
+        period=capa.period,
+        customer=capa.customer,
+        code=capa.customer_code or "",
+        department=label(rules.departments[capa.department]),
+        status=t(f"status_{capa.status}", lang),
+        issue_date=capa.issue_date.isoformat(),
+        due_date=capa.due_date.isoformat(),
+        overdue=capa.overdue(today),
+        trigger="; ".join(f"{x.what}: {x.rating}" for x in findings),
+        findings=findings,
+        comment=capa.comments or "",
+        repeat_of=None,
+    )
+
+
+def _text_writer(text: str) -> Callable[[Path], None]:
+    def write(temp: Path) -> None:
+        temp.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def write_capa_forms(
+    capas: list[CapaRecord],
+    rules: Rules,
+    lang: Lang,
+    folder: Path,
+    period: str,
+    today: date,
+    user_templates: Path | None = None,
+) -> list[Path]:
+    """Write folder/CAPA-….html for each CAPA and folder/index.html; return the paths."""
+    env = environment(user_templates)
+    labels = {key: t(key, lang) for key in FORM_LABELS}
+    views = [capa_view(c, rules, lang, today) for c in capas]
+    written = []
+    form = env.get_template("capa/form.html.j2")
+    for view in views:
+        path = folder / view.file
+        html = form.render(capa=view, L=labels, lang=lang)
+        write_atomically(path, _text_writer(html))
+        written.append(path)
+    index = env.get_template("capa/index.html.j2").render(
+        capas=views, L=labels, lang=lang, period=period, made_on=today.isoformat()
+    )
+    path = folder / "index.html"
+    write_atomically(path, _text_writer(index))
+    return [*written, path]
