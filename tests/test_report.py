@@ -230,7 +230,7 @@ def test_failed_or_interrupted_write_keeps_the_previous_report(
     with pytest.raises(KeyboardInterrupt):
         make(history, loaded, out)
     assert first.read_bytes() == before
-    assert sorted(p.name for p in first.parent.iterdir()) == [first.name]
+    assert sorted(p.name for p in first.parent.iterdir()) == ["capa", first.name]  # no temp file
 
 
 def test_cli_report(history: Path, tmp_path: Path) -> None:
