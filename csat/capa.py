@@ -8,7 +8,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from csat.config import Rules
+from csat.errors import CsatError
 from csat.models import Flag, ScoredResponse
+
+# Which statuses each lifecycle step may start from, and where it leads.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "close": (frozenset({"open", "reopened"}), "closed"),
+    "verify": (frozenset({"closed"}), "verified"),
+    "reopen": (frozenset({"closed", "verified"}), "reopened"),
+}
+STATUSES = ("open", "closed", "verified", "reopened")
+
+
+class CapaStateError(CsatError):
+    """A lifecycle step that the CAPA's status does not allow."""
+
+
+def next_status(number: str, status: str, step: str) -> str:
+    """The status after `step`, or a CapaStateError saying what to do instead."""
+    allowed, target = TRANSITIONS[step]
+    if status not in allowed:
+        hint = {
+            "close": "it is already closed; reopen it first if the action must change",
+            "verify": "only a closed CAPA can be verified; close it with the action taken first",
+            "reopen": "it is still open",
+        }[step]
+        raise CapaStateError(f"cannot {step} {number}: status is {status}; {hint}")
+    return target
 
 
 @dataclass(frozen=True)

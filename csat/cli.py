@@ -21,13 +21,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from csat import setup
+from csat.capa import STATUSES
 from csat.config import LoadedRules, find_config, load_rules
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
 from csat.pipeline import Recorded, iter_outcomes, record_outcomes
 from csat.report import ReportResult, build_report, summary_json
-from csat.store import Store, default_db_path
+from csat.store import CapaRecord, Store, default_db_path
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -48,6 +49,11 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check and explain the scoring rules.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+capa_app = typer.Typer(
+    help="Follow corrective actions (CAPA) until they are closed and verified.",
+    no_args_is_help=True,
+)
+app.add_typer(capa_app, name="capa")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -401,6 +407,229 @@ def _fmt(x: float | None, signed: bool = False) -> str:
     if x is None:
         return "—"
     return f"{x:+.1f}" if signed else f"{x:.1f}"
+
+
+DbOpt = Annotated[
+    Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date", help="The date to use, YYYY-MM-DD (default: today).", show_default=False
+    ),
+]
+
+
+def _capa_store(db: Path | None) -> Store:
+    return Store.open(db or default_db_path(), create=False)
+
+
+@capa_app.command("list")
+def capa_list(
+    period: Annotated[str | None, typer.Option(help="Only this period's CAPAs.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only this status: open, closed, verified, reopened.")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option(help="Only this department (key, 中文 or English name).")
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only CAPAs past due and not closed; exit 3 if any.")
+    ] = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    on: DateOpt = None,
+) -> None:
+    """List CAPAs with status, department and due date; overdue ones in red.
+
+    Example: [bold]csat capa list --overdue[/bold] (for cron: exit 3 when any is overdue)
+    """
+    with _errors():
+        today = _parse_date(on) if on else date.today()
+        rules = _rules(config).rules
+        if status is not None and status not in STATUSES:
+            raise UsageError(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
+        with _capa_store(db) as store:
+            records = store.capas(str(parse_period(period)) if period else None)
+        if status:
+            records = [c for c in records if c.status == status]
+        if department:
+            wanted = department.strip().casefold()
+            records = [c for c in records if wanted in _department_names(rules, c.department)]
+        if overdue:
+            records = [c for c in records if c.overdue(today)]
+        if as_json:
+            doc = [_capa_json(c, today) for c in records]
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        else:
+            table = Table(title=f"CAPAs ({len(records)})", title_justify="left")
+            table.add_column("Number", no_wrap=True)
+            for col in ("Customer", "Department", "Due", "Status", "Flags"):
+                table.add_column(col, overflow="fold")
+            for c in records:
+                late = c.overdue(today)
+                due = f"[red]{c.due_date} overdue[/red]" if late else c.due_date.isoformat()
+                table.add_row(
+                    c.number,
+                    _esc(c.customer),
+                    _department_label(rules, c.department),
+                    due,
+                    c.status,
+                    _esc(_flags_text(c, rules)),
+                )
+            out.print(table)
+        if overdue and records:
+            raise typer.Exit(EXIT_PARTIAL)
+
+
+@capa_app.command("show")
+def capa_show(
+    number: Annotated[str, typer.Argument(help="CAPA number, e.g. CAPA-2024H1-003.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the CAPA as JSON.")] = False,
+    on: DateOpt = None,
+) -> None:
+    """Show one CAPA: customer, flags, department, dates, status and what was done.
+
+    Example: [bold]csat capa show CAPA-2024H1-003[/bold]
+    """
+    with _errors():
+        today = _parse_date(on) if on else date.today()
+        rules = _rules(config).rules
+        with _capa_store(db) as store:
+            c = store.capa(number)
+        if as_json:
+            sys.stdout.write(json.dumps(_capa_json(c, today), ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_capa(c, rules, today)
+
+
+def _capa_step(
+    number: str, step: str, text: str | None, db: Path | None, on: str | None, config: Path | None
+) -> None:
+    with _errors():
+        day = _parse_date(on) if on else date.today()
+        rules = _rules(config).rules
+        with _capa_store(db) as store:
+            c = store.capa_step(number, step, day, text)
+        out.print(f"{c.number}: [bold]{c.status}[/bold]")
+        _print_capa(c, rules, day)
+
+
+@capa_app.command("close")
+def capa_close(
+    number: Annotated[str, typer.Argument(help="CAPA number.")],
+    action: Annotated[str, typer.Option(help="What was done (corrective/preventive action).")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Close a CAPA with the action taken (open or reopened -> closed).
+
+    Example: [bold]csat capa close CAPA-2024H1-003 --action "8D done; packing changed"[/bold]
+    """
+    _capa_step(number, "close", action, db, on, config)
+
+
+@capa_app.command("verify")
+def capa_verify(
+    number: Annotated[str, typer.Argument(help="CAPA number.")],
+    note: Annotated[str | None, typer.Option(help="How the effect was checked.")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Verify a closed CAPA worked (closed -> verified).
+
+    Example: [bold]csat capa verify CAPA-2024H1-003 --note "no damage in 3 shipments"[/bold]
+    """
+    _capa_step(number, "verify", note, db, on, config)
+
+
+@capa_app.command("reopen")
+def capa_reopen(
+    number: Annotated[str, typer.Argument(help="CAPA number.")],
+    reason: Annotated[str, typer.Option(help="Why the action did not work.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Reopen a closed or verified CAPA whose action did not work.
+
+    Example: [bold]csat capa reopen CAPA-2024H1-003 --reason "damage again in May"[/bold]
+    """
+    _capa_step(number, "reopen", reason, db, on, config)
+
+
+def _department_names(rules: Any, key: str) -> set[str]:
+    d = rules.departments.get(key)
+    return {key.casefold()} | ({d.zh.casefold(), d.en.casefold()} if d else set())
+
+
+def _department_label(rules: Any, key: str) -> str:
+    d = rules.departments.get(key)
+    return f"{d.zh} {d.en}" if d else key
+
+
+def _flags_text(c: CapaRecord, rules: Any) -> str:
+    parts = []
+    for f in c.flags:
+        if f.type == "low_score":
+            parts.append(f"total {f.total:.1f}")
+        elif f.item in rules.items and f.level in rules.levels:
+            parts.append(f"{rules.items[f.item].labels.zh} {rules.levels[f.level].labels.zh}")
+        else:
+            parts.append(f"{f.item} {f.level}")
+    return ", ".join(parts)
+
+
+def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "period": c.period,
+        "customer": c.customer,
+        "customer_code": c.customer_code,
+        "department": c.department,
+        "flags": [f.as_json() for f in c.flags],
+        "comments": c.comments,
+        "issue_date": c.issue_date.isoformat(),
+        "due_date": c.due_date.isoformat(),
+        "status": c.status,
+        "overdue": c.overdue(today),
+        "action": c.action,
+        "closed_on": c.closed_on.isoformat() if c.closed_on else None,
+        "verified_on": c.verified_on.isoformat() if c.verified_on else None,
+        "note": c.note,
+        "reopen_reason": c.reopen_reason,
+    }
+
+
+def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
+    table = Table(title=c.number, title_justify="left", show_header=False)
+    table.add_column("Field", style="bold")
+    table.add_column("Value", overflow="fold")
+    due = c.due_date.isoformat() + (" [red](overdue)[/red]" if c.overdue(today) else "")
+    rows = [
+        ("Customer", _esc(c.customer + (f" ({c.customer_code})" if c.customer_code else ""))),
+        ("Period", c.period),
+        ("Department", _department_label(rules, c.department)),
+        ("Flags", _esc(_flags_text(c, rules))),
+        ("Comment", _esc(c.comments or "")),
+        ("Issued", c.issue_date.isoformat()),
+        ("Due", due),
+        ("Status", c.status),
+        ("Action", _esc(c.action or "")),
+        ("Closed on", c.closed_on.isoformat() if c.closed_on else ""),
+        ("Verified on", c.verified_on.isoformat() if c.verified_on else ""),
+        ("Verification note", _esc(c.note or "")),
+        ("Reopened because", _esc(c.reopen_reason or "")),
+    ]
+    for field_name, value in rows:
+        if value:
+            table.add_row(field_name, value)
+    out.print(table)
 
 
 @config_app.command("check")

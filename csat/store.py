@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from csat.capa import CapaPlan
+from csat.capa import CapaPlan, next_status
 from csat.errors import CsatError
 from csat.models import Flag, Rejection, Response, ScoredResponse, Skipped, Source
 from csat.periods import Period
@@ -102,6 +102,14 @@ MIGRATIONS: list[str] = [
         UNIQUE (period, customer_key, department)
     );
     """,
+    # 3: the CAPA lifecycle
+    """
+    ALTER TABLE capas ADD COLUMN action TEXT;
+    ALTER TABLE capas ADD COLUMN closed_on TEXT;
+    ALTER TABLE capas ADD COLUMN verified_on TEXT;
+    ALTER TABLE capas ADD COLUMN note TEXT;
+    ALTER TABLE capas ADD COLUMN reopen_reason TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -150,6 +158,11 @@ class CapaRecord:
     issue_date: date
     due_date: date
     status: str
+    action: str | None = None
+    closed_on: date | None = None
+    verified_on: date | None = None
+    note: str | None = None
+    reopen_reason: str | None = None
 
     def overdue(self, today: date) -> bool:
         return self.status in ("open", "reopened") and self.due_date < today
@@ -406,9 +419,35 @@ class Store:
         return [records[p.customer_key, p.department] for p in plans], created
 
     def capas(self, period: str | None = None) -> list[CapaRecord]:
-        query = "SELECT * FROM capas" + (" WHERE period = ?" if period else "") + " ORDER BY number"
+        query = f"SELECT {_CAPA_COLUMNS} FROM capas"
+        query += (" WHERE period = ?" if period else "") + " ORDER BY number"
         rows = self.conn.execute(query, (period,) if period else ())
         return [_capa(row) for row in rows]
+
+    def capa(self, number: str) -> CapaRecord:
+        row = self.conn.execute(
+            f"SELECT {_CAPA_COLUMNS} FROM capas WHERE number = ?", (number.strip().upper(),)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no CAPA numbered {number}: csat capa list shows them all")
+        return _capa(row)
+
+    def capa_step(self, number: str, step: str, on: date, text: str | None) -> CapaRecord:
+        """Apply a lifecycle step (close/verify/reopen) in one transaction; nothing changes
+        when the step is not allowed."""
+        with self._write() as conn:
+            record = self.capa(number)
+            status = next_status(record.number, record.status, step)
+            column = {"close": "action", "verify": "note", "reopen": "reopen_reason"}[step]
+            dated = {"close": "closed_on", "verify": "verified_on", "reopen": None}[step]
+            sets = f"status = ?, {column} = ?" + (f", {dated} = ?" if dated else "")
+            values: list[object] = [status, text]
+            if dated:
+                values.append(on.isoformat())
+            if step == "reopen":
+                sets += ", closed_on = NULL, verified_on = NULL"
+            conn.execute(f"UPDATE capas SET {sets} WHERE number = ?", [*values, record.number])
+        return self.capa(record.number)
 
     def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
         """Rejections of every import that recorded a response in these periods or was run with
@@ -422,8 +461,38 @@ class Store:
         return [Rejection(*row) for row in self.conn.execute(query, [period_given, *periods])]
 
 
+_CAPA_COLUMNS = (
+    "number, period, customer_key, customer, customer_code, department, flags, comments, "
+    "issue_date, due_date, status, action, closed_on, verified_on, note, reopen_reason"
+)
+
+
 def _capa(row: tuple[object, ...]) -> CapaRecord:
-    (number, period, key, customer, code, department, flags, comments, issued, due, status) = row
+    (
+        number,
+        period,
+        key,
+        customer,
+        code,
+        department,
+        flags,
+        comments,
+        issued,
+        due,
+        status,
+        action,
+        closed_on,
+        verified_on,
+        note,
+        reopen_reason,
+    ) = row
+
+    def day(value: object) -> date | None:
+        return date.fromisoformat(str(value)) if value else None
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
     return CapaRecord(
         number=str(number),
         period=str(period),
@@ -439,6 +508,11 @@ def _capa(row: tuple[object, ...]) -> CapaRecord:
         issue_date=date.fromisoformat(str(issued)),
         due_date=date.fromisoformat(str(due)),
         status=str(status),
+        action=text(action),
+        closed_on=day(closed_on),
+        verified_on=day(verified_on),
+        note=text(note),
+        reopen_reason=text(reopen_reason),
     )
 
 
