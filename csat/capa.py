@@ -45,6 +45,34 @@ class CapaPlan:
     department: str
     flags: tuple[Flag, ...]
     comments: str | None
+    repeat_of: str | None = None  # the previous period's CAPA for the same problem
+
+
+def same_problem(a: tuple[Flag, ...], b: tuple[Flag, ...]) -> bool:
+    """Whether two CAPAs share a flagged item (or both cover a low total)."""
+
+    def problems(flags: tuple[Flag, ...]) -> set[str | None]:
+        return {f.item if f.type == "dissatisfied_item" else "low_score" for f in flags}
+
+    return bool(problems(a) & problems(b))
+
+
+def judge(flags: tuple[Flag, ...], later: ScoredResponse, rules: Rules) -> str | None:
+    """ "effective" when a later response rates every flagged item outside the flag levels (and
+    the total is no longer low, where a low total was flagged); "ineffective" when any is
+    flagged again; None when the later response does not answer a flagged item."""
+    undecided = False
+    for f in flags:
+        if f.type == "low_score":
+            if later.total < rules.flags.low_score_below:
+                return "ineffective"
+            continue
+        level = later.items[f.item].level if f.item in later.items else None
+        if level is None:
+            undecided = True
+        elif level in rules.flags.flag_levels:
+            return "ineffective"
+    return None if undecided else "effective"
 
 
 def department_of(flag: Flag, rules: Rules) -> str:
@@ -56,7 +84,7 @@ def department_of(flag: Flag, rules: Rules) -> str:
 def plan_capas(flagged: Iterable[tuple[str, ScoredResponse]], rules: Rules) -> list[CapaPlan]:
     """CAPAs for (customer key, flagged response) pairs, in response order, then by the order
     of each response's flags."""
-    plans: list[CapaPlan] = []
+    plans: list[CapaPlan] = []  # repeat_of is filled in by the caller, who knows the history
     for key, scored in flagged:
         by_department: dict[str, list[Flag]] = {}
         for flag in scored.flags:

@@ -603,7 +603,20 @@ def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
         "verified_on": c.verified_on.isoformat() if c.verified_on else None,
         "note": c.note,
         "reopen_reason": c.reopen_reason,
+        "effectiveness": c.effectiveness,
+        "evidence": c.evidence,
+        "repeat_of": c.repeat_of,
     }
+
+
+def _effectiveness_text(c: CapaRecord) -> str:
+    if c.effectiveness is None or c.evidence is None:
+        return ""
+    colour = "green" if c.effectiveness == "effective" else "red"
+    e = c.evidence
+    return _esc(
+        f"{c.effectiveness}: {e.get('period')} reply {e.get('ratings')}, total {e.get('total')}"
+    ).replace(c.effectiveness, f"[{colour}]{c.effectiveness}[/{colour}]", 1)
 
 
 def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
@@ -625,6 +638,8 @@ def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
         ("Verified on", c.verified_on.isoformat() if c.verified_on else ""),
         ("Verification note", _esc(c.note or "")),
         ("Reopened because", _esc(c.reopen_reason or "")),
+        ("Repeat of", c.repeat_of or ""),
+        ("Effectiveness", _effectiveness_text(c)),
     ]
     for field_name, value in rows:
         if value:

@@ -8,11 +8,11 @@ per-period figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from csat.capa import plan_capas
+from csat.capa import CapaPlan, judge, plan_capas, same_problem
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
@@ -23,7 +23,7 @@ from csat.render.labels import Lang
 from csat.render.workbook import ReportView, StatisticsWorkbook
 from csat.scoring import Scorer
 from csat.stats import PeriodAccumulator, PeriodStats, change
-from csat.store import Store, customer_key
+from csat.store import CapaRecord, Store, customer_key
 from csat.workdays import WorkCalendar
 
 
@@ -72,6 +72,10 @@ def build_report(
 
     trend: dict[Period, PeriodStats] = {}
     flagged: list[tuple[str, ScoredResponse]] = []
+    # CAPAs of earlier periods still waiting for a later answer of their customer
+    pending = [c for c in store.pending_capas(str(period)) if _before(c.period, period)]
+    waiting = {c.customer_key for c in pending}
+    later: dict[str, ScoredResponse] = {}
     target = report_path(out_dir, period)
 
     def write(temp: Path) -> ReportView:
@@ -97,14 +101,21 @@ def build_report(
                     book.add_response(result)
                     if result.flags:
                         flagged.append((key, result))
+                    if key in waiting:
+                        later[key] = result
             trend[group] = acc.finish()
         stats = trend[period]
         previous = trend.get(period.previous())
-        plans = plan_capas(flagged, report_rules)
+        plans = _link_repeats(plan_capas(flagged, report_rules), store, period)
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
         records, _ = store.ensure_capas(str(period), plans, today, due)
+        for capa in pending:
+            response = later.get(capa.customer_key)
+            verdict = judge(capa.flags, response, report_rules) if response else None
+            if response is not None and verdict is not None:
+                store.judge_capa(capa.number, verdict, _evidence(capa, response))
         view = ReportView(
             period=str(period),
             made_on=today,
@@ -132,6 +143,35 @@ def build_report(
         templates,
     )
     return ReportResult(target, view, forms)
+
+
+def _before(name: str, period: Period) -> bool:
+    earlier = parse_period(name)
+    return (earlier.year, earlier.start) < (period.year, period.start)
+
+
+def _link_repeats(plans: list[CapaPlan], store: Store, period: Period) -> list[CapaPlan]:
+    """A CAPA for the same customer, department and problem as one of the previous period is
+    a repeat: the earlier action did not work (the procedure's 5.4)."""
+    earlier = {(c.customer_key, c.department): c for c in store.capas(str(period.previous()))}
+    linked = []
+    for plan in plans:
+        before = earlier.get((plan.customer_key, plan.department))
+        if before is not None and same_problem(before.flags, plan.flags):
+            plan = replace(plan, repeat_of=before.number)
+        linked.append(plan)
+    return linked
+
+
+def _evidence(capa: CapaRecord, response: ScoredResponse) -> dict[str, object]:
+    items = [f.item for f in capa.flags if f.item]
+    return {
+        "period": response.response.period,
+        "date": response.response.date.isoformat() if response.response.date else None,
+        "ratings": {item: response.items[item].level for item in items if item in response.items},
+        "total": response.total,
+        "source": response.response.source.as_json(),
+    }
 
 
 def _scorers(

@@ -110,6 +110,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE capas ADD COLUMN note TEXT;
     ALTER TABLE capas ADD COLUMN reopen_reason TEXT;
     """,
+    # 4: effectiveness judged from a later period, and repeat problems
+    """
+    ALTER TABLE capas ADD COLUMN effectiveness TEXT;
+    ALTER TABLE capas ADD COLUMN evidence TEXT;
+    ALTER TABLE capas ADD COLUMN repeat_of TEXT REFERENCES capas (number);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -163,6 +169,9 @@ class CapaRecord:
     verified_on: date | None = None
     note: str | None = None
     reopen_reason: str | None = None
+    effectiveness: str | None = None  # "effective" | "ineffective", judged from a later period
+    evidence: dict[str, object] | None = None
+    repeat_of: str | None = None
 
     def overdue(self, today: date) -> bool:
         return self.status in ("open", "reopened") and self.due_date < today
@@ -400,8 +409,8 @@ class Store:
                 created += 1
                 conn.execute(
                     "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
-                    "department, flags, comments, issue_date, due_date) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "department, flags, comments, issue_date, due_date, repeat_of) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         f"CAPA-{period}-{last:03d}",
                         period,
@@ -413,6 +422,7 @@ class Store:
                         plan.comments,
                         issue_date.isoformat(),
                         due_date.isoformat(),
+                        plan.repeat_of,
                     ),
                 )
         records = {(c.customer_key, c.department): c for c in self.capas(period)}
@@ -423,6 +433,23 @@ class Store:
         query += (" WHERE period = ?" if period else "") + " ORDER BY number"
         rows = self.conn.execute(query, (period,) if period else ())
         return [_capa(row) for row in rows]
+
+    def pending_capas(self, before: str) -> list[CapaRecord]:
+        """CAPAs of periods other than `before` whose effectiveness is not judged yet."""
+        rows = self.conn.execute(
+            f"SELECT {_CAPA_COLUMNS} FROM capas WHERE effectiveness IS NULL AND period != ? "
+            "ORDER BY number",
+            (before,),
+        )
+        return [_capa(row) for row in rows]
+
+    def judge_capa(self, number: str, verdict: str, evidence: dict[str, object]) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE capas SET effectiveness = ?, evidence = ? WHERE number = ? "
+                "AND effectiveness IS NULL",
+                (verdict, orjson.dumps(evidence).decode(), number),
+            )
 
     def capa(self, number: str) -> CapaRecord:
         row = self.conn.execute(
@@ -463,7 +490,8 @@ class Store:
 
 _CAPA_COLUMNS = (
     "number, period, customer_key, customer, customer_code, department, flags, comments, "
-    "issue_date, due_date, status, action, closed_on, verified_on, note, reopen_reason"
+    "issue_date, due_date, status, action, closed_on, verified_on, note, reopen_reason, "
+    "effectiveness, evidence, repeat_of"
 )
 
 
@@ -485,6 +513,9 @@ def _capa(row: tuple[object, ...]) -> CapaRecord:
         verified_on,
         note,
         reopen_reason,
+        effectiveness,
+        evidence,
+        repeat_of,
     ) = row
 
     def day(value: object) -> date | None:
@@ -513,6 +544,9 @@ def _capa(row: tuple[object, ...]) -> CapaRecord:
         verified_on=day(verified_on),
         note=text(note),
         reopen_reason=text(reopen_reason),
+        effectiveness=text(effectiveness),
+        evidence=orjson.loads(str(evidence)) if evidence else None,
+        repeat_of=text(repeat_of),
     )
 
 

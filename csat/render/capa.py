@@ -114,7 +114,7 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
         trigger="; ".join(f"{x.what}: {x.rating}" for x in findings),
         findings=findings,
         comment=capa.comments or "",
-        repeat_of=None,
+        repeat_of=capa.repeat_of,
     )
 
 

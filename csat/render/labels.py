@@ -88,6 +88,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "trigger": {"zh": "触发原因", "en": "Trigger"},
     "repeat": {"zh": "重复问题", "en": "Repeat problem"},
     "repeat_of": {"zh": "上次纠正措施", "en": "earlier CAPA"},
+    "repeat_col": {"zh": "重复问题(上次编号)", "en": "Repeat of"},
     "finding": {"zh": "问题项", "en": "Finding"},
     "root_cause": {"zh": "原因分析", "en": "Root cause"},
     "corrective": {"zh": "纠正措施", "en": "Corrective action"},

@@ -338,9 +338,12 @@ class StatisticsWorkbook:
             "capa",
             "due_date",
             "status",
+            "repeat_col",
             "comment",
         ]
-        self._header("flags", [t(h, L) for h in heads], [30, 10, 8, 14, 16, 12, 14, 18, 11, 9, 40])
+        self._header(
+            "flags", [t(h, L) for h in heads], [30, 10, 8, 14, 16, 12, 14, 18, 11, 9, 18, 40]
+        )
         for key, s in v.flagged:
             r = s.response
             for flag in s.flags:
@@ -368,6 +371,7 @@ class StatisticsWorkbook:
                         capa.number if capa else None,
                         capa.due_date if capa else None,
                         t(f"status_{capa.status}", L) if capa else None,
+                        capa.repeat_of if capa else None,
                         r.comments,
                     ],
                     [
@@ -381,6 +385,7 @@ class StatisticsWorkbook:
                         None,
                         fmt["bad_date"] if late else fmt["date"],
                         fmt["bad"] if late else None,
+                        fmt["bad"] if capa and capa.repeat_of else None,
                         None,
                     ],
                 )
