@@ -81,6 +81,8 @@ TEXT: dict[str, dict[Lang, str]] = {
     "capa_total": {"zh": "纠正措施(CAPA)", "en": "CAPAs"},
     "capa_open": {"zh": "未完成的纠正措施", "en": "CAPAs open"},
     "capa_overdue": {"zh": "逾期的纠正措施", "en": "CAPAs overdue"},
+    "capa_closed": {"zh": "已完成待验证的纠正措施", "en": "CAPAs closed"},
+    "capa_verified": {"zh": "已验证的纠正措施", "en": "CAPAs verified"},
     "form_title": {"zh": "纠正与预防措施报告", "en": "Corrective and preventive action report"},
     "index_title": {"zh": "纠正与预防措施一览", "en": "Corrective and preventive actions"},
     "number": {"zh": "编号", "en": "Number"},

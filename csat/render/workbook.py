@@ -51,6 +51,8 @@ class ReportView:
         return {
             "total": len(records),
             "open": sum(c.status in ("open", "reopened") for c in records),
+            "closed": sum(c.status == "closed" for c in records),
+            "verified": sum(c.status == "verified" for c in records),
             "overdue": sum(c.overdue(self.made_on) for c in records),
         }
 
@@ -292,6 +294,8 @@ class StatisticsWorkbook:
             (t("rejected_count", L), len(v.rejected), None),
             (t("capa_total", L), v.capa_counts["total"], None),
             (t("capa_open", L), v.capa_counts["open"], None),
+            (t("capa_closed", L), v.capa_counts["closed"], None),
+            (t("capa_verified", L), v.capa_counts["verified"], None),
             (t("capa_overdue", L), v.capa_counts["overdue"], None),
         ]
         for label, value, f in rows:
