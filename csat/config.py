@@ -124,6 +124,19 @@ class Capa(_Strict):
     )
 
 
+class Survey(_Strict):
+    form_number: str = Field(default="QR-BD-012", description="Form number printed on surveys.")
+    revision: str = Field(
+        default="A/1", description="Form revision; returned forms of another revision are refused."
+    )
+    company: Labels = Field(
+        default=Labels(zh="本公司", en="Our company"), description="Company name on the forms."
+    )
+    reply_days: int = Field(
+        default=14, ge=1, le=365, description="Reply-by date = issue date + this many days."
+    )
+
+
 class Rules(_Strict):
     """The scoring rules of SPEC §2, as written in config/weights.yaml."""
 
@@ -152,6 +165,7 @@ class Rules(_Strict):
     marks: Marks = Field(description="Tick marks and 'not answered' texts.")
     limits: Limits = Field(default_factory=Limits, description="Resource limits for reading xlsx.")
     capa: Capa = Field(default_factory=Capa, description="Corrective-action (CAPA) settings.")
+    survey: Survey = Field(default_factory=Survey, description="Blank survey forms (csat survey).")
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Rules:

@@ -24,7 +24,7 @@ from csat.layouts import (
     read_table,
 )
 from csat.models import Rejection, Response, Skipped
-from csat.periods import Period, period_of
+from csat.periods import Period, parse_period, period_of
 from csat.xlsx import UnreadableWorkbook, check_workbook, read_sheets
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -72,9 +72,16 @@ def read_file(
     """Every response and rejection of one workbook, in sheet and row order."""
     shown = item.shown
     try:
-        if check_workbook(item.path, rules.limits):
+        marks = check_workbook(item.path, rules.limits)
+        if "csat-report" in marks:
             yield Skipped(shown, "a report csat wrote, not a returned survey")
             return
+        own = _own_form(marks, rules, period, shown)
+        if isinstance(own, Rejection):
+            yield own
+            return
+        if own is not None:
+            period = own.period
         sheets = read_sheets(item.path)
         reader = RatingReader(rules)
         any_data = False
@@ -89,7 +96,11 @@ def read_file(
                 continue
             form = find_form(sheet, rules)
             if form is not None:
-                yield from finish(read_form(sheet, form, rules, shown, reader), rules, period)
+                raw = read_form(sheet, form, rules, shown, reader)
+                if own is not None:  # the code csat put in the form wins over edited text
+                    raw.customer_code = own.code
+                    raw.customer = raw.customer or own.customer
+                yield from finish(raw, rules, period)
                 continue
             yield Rejection(
                 shown,
@@ -105,6 +116,48 @@ def read_file(
         yield Rejection(shown, None, None, str(exc))
     except OSError as exc:
         yield Rejection(shown, None, None, f"cannot be read: {exc.strerror or exc}")
+
+
+@dataclass(frozen=True)
+class OwnForm:
+    """What a form csat generated says about itself (its custom document properties)."""
+
+    code: str
+    customer: str | None
+    period: Period
+
+
+def _own_form(
+    marks: dict[str, str], rules: Rules, given: Period | None, shown: str
+) -> OwnForm | Rejection | None:
+    """Recognise a returned csat form; refuse one for another period or of another revision."""
+    if "csat-form-period" not in marks:
+        return None
+    try:
+        form_period = parse_period(marks["csat-form-period"])
+    except UsageError:
+        return Rejection(shown, None, None, "the form's csat metadata is damaged (period)")
+    revision = marks.get("csat-form-revision", "")
+    if revision != rules.survey.revision:
+        return Rejection(
+            shown,
+            None,
+            None,
+            f"form revision {revision or '(none)'} is not the current {rules.survey.revision}: "
+            "send the customer the current form (csat survey)",
+        )
+    if given is not None and given != form_period:
+        return Rejection(
+            shown,
+            None,
+            None,
+            f"this form was sent for {form_period}, not {given}: import it with "
+            f"--period {form_period} or without --period",
+        )
+    code = marks.get("csat-form-code", "")
+    if not code:
+        return Rejection(shown, None, None, "the form's csat metadata is damaged (customer code)")
+    return OwnForm(code, marks.get("csat-form-customer") or None, form_period)
 
 
 @lru_cache(maxsize=1024)

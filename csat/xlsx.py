@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from defusedxml import ElementTree as DefusedET
 from python_calamine import CalamineWorkbook
 
 from csat.config import Limits
@@ -50,9 +51,9 @@ def cell_name(row: int, col: int) -> str:
     return f"{column_letter(col)}{row + 1}"
 
 
-def check_workbook(path: Path, limits: Limits) -> bool:
-    """Raise UnreadableWorkbook when `path` is not a safe, readable xlsx/xlsm file; return
-    whether it is a report csat wrote (marked with the custom property csat-report)."""
+def check_workbook(path: Path, limits: Limits) -> dict[str, str]:
+    """Raise UnreadableWorkbook when `path` is not a safe, readable xlsx/xlsm file; return the
+    workbook's csat-* custom properties (csat marks its reports and its survey forms)."""
     with path.open("rb") as fh:
         head = fh.read(8)
     if head == _OLE_MAGIC:
@@ -77,10 +78,10 @@ def check_workbook(path: Path, limits: Limits) -> bool:
                 )
             for m in members:
                 _check_member(zf, m, limits)
-            if "docProps/custom.xml" in zf.namelist():
-                with zf.open("docProps/custom.xml") as fh:
-                    return b'name="csat-report"' in fh.read(1 << 16)
-            return False
+            if "docProps/custom.xml" not in zf.namelist():
+                return {}
+            with zf.open("docProps/custom.xml") as fh:
+                return _csat_properties(fh.read(1 << 20))
     except zipfile.BadZipFile:
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
@@ -103,6 +104,19 @@ def _check_member(zf: zipfile.ZipFile, m: zipfile.ZipInfo, limits: Limits) -> No
             raise UnreadableWorkbook(
                 f"refused: part {m.filename} declares a DTD/entities, which Excel never writes"
             )
+
+
+def _csat_properties(xml: bytes) -> dict[str, str]:
+    try:
+        root = DefusedET.fromstring(xml)
+    except Exception:  # a damaged properties part is not our business: no csat marks
+        return {}
+    found = {}
+    for prop in root:
+        name = prop.get("name", "")
+        if name.startswith("csat-") and len(prop):
+            found[name] = (prop[0].text or "").strip()
+    return found
 
 
 def read_sheets(path: Path) -> Iterator[Sheet]:
