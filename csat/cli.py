@@ -29,6 +29,7 @@ from csat.periods import parse_period
 from csat.pipeline import Recorded, iter_outcomes, record_outcomes
 from csat.report import ReportResult, build_report, summary_json
 from csat.store import CapaRecord, Store, default_db_path
+from csat.survey import make_surveys
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -95,7 +96,7 @@ def _errors() -> Iterator[None]:
             err.print(f"  • {problem}", markup=False)
         raise typer.Exit(EXIT_FATAL) from None
     except CsatError as exc:
-        err.print(f"[red]Error:[/red] {exc}")
+        err.print(f"[red]Error:[/red] {_esc(str(exc))}")
         raise typer.Exit(EXIT_FATAL) from None
     except KeyboardInterrupt:
         err.print("[red]Interrupted.[/red]")
@@ -407,6 +408,66 @@ def _fmt(x: float | None, signed: bool = False) -> str:
     if x is None:
         return "—"
     return f"{x:+.1f}" if signed else f"{x:.1f}"
+
+
+@app.command()
+def survey(
+    customers: Annotated[Path, typer.Option(help="Customer list (.xlsx or .csv).")],
+    period: Annotated[str, typer.Option(help="Period the survey asks about, e.g. 2024H1.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for forms; they go in OUT/PERIOD/.")
+    ] = Path("surveys"),
+    reply_by: Annotated[
+        str | None,
+        typer.Option(help="Reply-by date, YYYY-MM-DD (default: two weeks on).", show_default=False),
+    ] = None,
+    lang: Annotated[
+        Lang | None, typer.Option(help="Language of every form (default: each customer's).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite forms already there.")] = False,
+    config: ConfigOpt = None,
+    db: Annotated[
+        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Issue date, YYYY-MM-DD (default: today).", show_default=False),
+    ] = None,
+) -> None:
+    """Write one blank survey form per customer, in the customer's language, and record them sent.
+
+    Example: [bold]csat survey --customers customers.xlsx --period 2024H1[/bold]
+
+    The customer list is checked first: any bad row (missing code, unknown language, duplicate
+    code) is listed with its cell and nothing is written (exit 1).
+    """
+    with _errors():
+        the_period = parse_period(period)
+        today = _parse_date(on) if on else date.today()
+        due = _parse_date(reply_by) if reply_by else None
+        loaded = _rules(config)
+        with Store.open(db or default_db_path()) as store:
+            result = make_surveys(
+                customers,
+                the_period,
+                loaded,
+                out_dir,
+                today,
+                store,
+                due,
+                lang.value if lang else None,
+                force,
+            )
+        table = Table(title=f"Survey forms for {the_period}", title_justify="left")
+        for col in ("Code", "Customer", "Language", "File"):
+            table.add_column(col, overflow="fold")
+        for customer, language, path in result.written:
+            table.add_row(_esc(customer.code), _esc(customer.name), language, _esc(path.name))
+        out.print(table)
+        out.print(
+            f"{len(result.written)} forms in {_esc(str(result.folder))}, reply by "
+            f"{result.reply_by}; recorded as sent."
+        )
 
 
 DbOpt = Annotated[

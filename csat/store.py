@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 
 from csat.capa import CapaPlan, next_status
+from csat.customers import Customer
 from csat.errors import CsatError
 from csat.models import Flag, Rejection, Response, ScoredResponse, Skipped, Source
 from csat.periods import Period
@@ -115,6 +116,23 @@ MIGRATIONS: list[str] = [
     ALTER TABLE capas ADD COLUMN effectiveness TEXT;
     ALTER TABLE capas ADD COLUMN evidence TEXT;
     ALTER TABLE capas ADD COLUMN repeat_of TEXT REFERENCES capas (number);
+    """,
+    # 5: survey forms sent, for response rates and chasing
+    """
+    CREATE TABLE sent_forms (
+        period TEXT NOT NULL,
+        customer_code TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        language TEXT NOT NULL,
+        region TEXT,
+        class TEXT,
+        contact TEXT,
+        email TEXT,
+        file TEXT NOT NULL,
+        sent_on TEXT NOT NULL,
+        reply_by TEXT NOT NULL,
+        PRIMARY KEY (period, customer_code)
+    );
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -433,6 +451,40 @@ class Store:
         query += (" WHERE period = ?" if period else "") + " ORDER BY number"
         rows = self.conn.execute(query, (period,) if period else ())
         return [_capa(row) for row in rows]
+
+    def record_sent(
+        self, period: str, sent: list[tuple[Customer, str, str]], sent_on: date, reply_by: date
+    ) -> None:
+        """Record that each (customer, language, file) was sent a form for `period`."""
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO sent_forms (period, customer_code, customer, language, "
+                "region, class, contact, email, file, sent_on, reply_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        period,
+                        c.code,
+                        c.name,
+                        lang,
+                        c.region,
+                        c.klass,
+                        c.contact,
+                        c.email,
+                        file,
+                        sent_on.isoformat(),
+                        reply_by.isoformat(),
+                    )
+                    for c, lang, file in sent
+                ],
+            )
+
+    def sent_forms(self, period: str) -> list[dict[str, object]]:
+        cur = self.conn.execute(
+            "SELECT * FROM sent_forms WHERE period = ? ORDER BY customer_code", (period,)
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def pending_capas(self, before: str) -> list[CapaRecord]:
         """CAPAs of periods other than `before` whose effectiveness is not judged yet."""
