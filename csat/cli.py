@@ -22,6 +22,7 @@ from rich.table import Table
 
 from csat import setup
 from csat.capa import STATUSES
+from csat.chase import not_replied
 from csat.config import LoadedRules, find_config, load_rules
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Rejection, ScoredResponse, Skipped
@@ -468,6 +469,61 @@ def survey(
             f"{len(result.written)} forms in {_esc(str(result.folder))}, reply by "
             f"{result.reply_by}; recorded as sent."
         )
+
+
+@app.command()
+def chase(
+    period: Annotated[str, typer.Option(help="Survey period, e.g. 2024H1.")],
+    customers: Annotated[
+        Path | None, typer.Option(help="Also expect every customer on this list.")
+    ] = None,
+    config: ConfigOpt = None,
+    db: Annotated[
+        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="Today's date, YYYY-MM-DD (default: today).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """List customers who have not replied, with a reminder text in their language.
+
+    Example: [bold]csat chase --period 2024H1[/bold] (for cron: exit 3 when anyone is overdue)
+    """
+    with _errors():
+        the_period = parse_period(period)
+        today = _parse_date(on) if on else date.today()
+        rules = _rules(config).rules
+        with Store.open(db or default_db_path(), create=False) as store:
+            missing = not_replied(store, the_period, rules, today, customers, Path("templates"))
+        if as_json:
+            doc = [m.as_json() for m in missing]
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        else:
+            table = Table(
+                title=f"Not replied for {the_period} ({len(missing)})", title_justify="left"
+            )
+            for col in ("Code", "Customer", "Lang", "Contact", "Sent", "Reply by", "Late"):
+                table.add_column(col, overflow="fold")
+            for m in missing:
+                late = f"[red]{m.days_late} days[/red]" if m.days_late else ""
+                table.add_row(
+                    _esc(m.code),
+                    _esc(m.customer),
+                    m.language,
+                    _esc(" ".join(x for x in (m.contact, m.email) if x)),
+                    str(m.sent_on or "—"),
+                    str(m.reply_by or "—"),
+                    late,
+                )
+            out.print(table)
+            for m in missing:
+                out.print(f"\n[bold]{_esc(m.code)}[/bold]\n{_esc(m.reminder)}", soft_wrap=True)
+        if any(m.days_late for m in missing):
+            raise typer.Exit(EXIT_PARTIAL)
 
 
 DbOpt = Annotated[

@@ -479,6 +479,18 @@ class Store:
                 ],
             )
 
+    def customer_keys(self, periods: list[str]) -> set[str]:
+        """Customer keys with a recorded response in these periods (by code and by name)."""
+        marks = ",".join("?" * len(periods))
+        keys: set[str] = set()
+        for key, name in self.conn.execute(
+            f"SELECT DISTINCT customer_key, customer FROM responses WHERE period IN ({marks})",
+            periods,
+        ):
+            keys.add(key)
+            keys.add(customer_key(name, None))
+        return keys
+
     def sent_forms(self, period: str) -> list[dict[str, object]]:
         cur = self.conn.execute(
             "SELECT * FROM sent_forms WHERE period = ? ORDER BY customer_code", (period,)

@@ -75,7 +75,8 @@ def environment(user_templates: Path | None) -> Environment:
         folders.insert(0, user_templates)
     return Environment(
         loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders]),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True),
+        # HTML is escaped; plain-text templates (reminder.*.txt.j2) are not HTML.
+        autoescape=select_autoescape(["html", "html.j2"], default_for_string=True, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
