@@ -76,6 +76,15 @@ def build_report(
     pending = [c for c in store.pending_capas(str(period)) if _before(c.period, period)]
     waiting = {c.customer_key for c in pending}
     later: dict[str, ScoredResponse] = {}
+    # Forms sent for the period: response rate, and each customer's class for the segments
+    sent = store.sent_forms(str(period))
+    class_of: dict[str, str] = {}
+    for s in sent:
+        klass = str(s["class"]) if s.get("class") else "—"
+        class_of[customer_key(str(s["customer"]), str(s["customer_code"]))] = klass
+        class_of.setdefault(customer_key(str(s["customer"]), None), klass)
+    segments: dict[str, PeriodAccumulator] = {}
+    replied_sent: set[str] = set()
     target = report_path(out_dir, period)
 
     def write(temp: Path) -> ReportView:
@@ -99,6 +108,12 @@ def build_report(
                 acc.add(result, key)
                 if is_current:
                     book.add_response(result)
+                    name_key = customer_key(result.response.customer, None)
+                    klass = class_of.get(key) or class_of.get(name_key) or "—"
+                    if key in class_of or name_key in class_of:
+                        replied_sent.add(key)
+                    segment = segments.setdefault(klass, PeriodAccumulator(report_rules, klass))
+                    segment.add(result, key)
                     if result.flags:
                         flagged.append((key, result))
                     if key in waiting:
@@ -128,6 +143,9 @@ def build_report(
             rejected=rejected,
             flagged=flagged,
             capas={(c.customer_key, c.department): c for c in records},
+            forms_sent=len(sent),
+            replies_to_forms=len(replied_sent),
+            segments=[segments[k].finish() for k in sorted(segments)],
         )
         book.finish(view)
         return view

@@ -178,3 +178,43 @@ def test_existing_forms_are_kept_unless_force(tmp_path: Path, customers: Path) -
     assert runner.invoke(app, [*args, "--force", "--lang", "en"]).exit_code == 0
     assert openpyxl.load_workbook(form).active["A1"].value == "Customer Satisfaction Survey"
     assert "Example" in runner.invoke(app, ["survey", "--help"]).stdout
+
+
+def test_report_shows_response_rate_and_segments(tmp_path: Path, loaded: LoadedRules) -> None:
+    from csat.pipeline import record_outcomes
+    from csat.report import build_report
+
+    listing = tmp_path / "c.csv"
+    listing.write_text(
+        "客户编号,客户名称,语言,类别\nA1,甲,zh,A\nA2,乙,zh,A\nB1,丙,zh,B\nB2,丁,zh,B\n",
+        encoding="utf-8",
+    )
+    with Store.open(tmp_path / "h.db") as store:
+        result = make_surveys(listing, H1, loaded, tmp_path / "out", date(2024, 6, 20), store)
+        forms = {c.code: p for c, _, p in result.written}
+        fill(forms["A1"], ["非常满意"] * 7)
+        fill(forms["A2"], ["不满意"] * 7)
+        fill(forms["B1"], ["较满意"] * 7)
+        list(
+            record_outcomes(
+                [str(forms[c]) for c in ("A1", "A2", "B1")], loaded, store, datetime(2024, 7, 5)
+            )
+        )
+        report = build_report(store, H1, loaded, tmp_path / "r", "en", date(2024, 7, 15))
+    v = report.view
+    assert (v.forms_sent, v.replies_to_forms, v.response_rate) == (4, 3, 0.75)
+    seg = {s.period: s for s in v.segments}
+    assert (seg["A"].responses, seg["A"].mean_total, seg["A"].flagged_share) == (2, 75.0, 0.5)
+    assert seg["A"].pareto[0].count == 1 and seg["B"].responses == 1 and not seg["B"].pareto
+    wb = openpyxl.load_workbook(report.path)
+    rows = [[c.value for c in r] for r in wb["Segments"].iter_rows()]
+    assert rows[0][0] == "Class" and [r[0] for r in rows[1:]] == ["A", "B"]
+    summary = {
+        r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=3, max_col=2) if r[0].value
+    }
+    assert (summary["Forms sent"], summary["Forms returned"], summary["Response rate"]) == (
+        4,
+        3,
+        0.75,
+    )
+    assert len(wb["Items"]._charts) == 2  # ratings by item, importance vs performance

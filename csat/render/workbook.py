@@ -44,6 +44,13 @@ class ReportView:
     rejected: list[Rejection]
     flagged: list[tuple[str, ScoredResponse]] = field(default_factory=list)  # (customer key, …)
     capas: dict[tuple[str, str], CapaRecord] = field(default_factory=dict)  # (key, department)
+    forms_sent: int = 0
+    replies_to_forms: int = 0
+    segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.replies_to_forms / self.forms_sent if self.forms_sent else None
 
     @property
     def capa_counts(self) -> dict[str, int]:
@@ -97,7 +104,17 @@ class StatisticsWorkbook:
             "delta": f({"num_format": "+0.0;-0.0;0.0"}),
             "delta_pct": f({"num_format": "+0.0%;-0.0%;0.0%"}),
         }
-        names = ["summary", "scores", "items", "pareto", "flags", "trend", "comments", "rejected"]
+        names = [
+            "summary",
+            "scores",
+            "items",
+            "pareto",
+            "flags",
+            "segments",
+            "trend",
+            "comments",
+            "rejected",
+        ]
         self.ws: dict[str, Worksheet] = {
             n: self.wb.add_worksheet(t(f"sheet_{n}", lang)) for n in names
         }
@@ -256,6 +273,7 @@ class StatisticsWorkbook:
         self._flags(view)
         self._items(view)
         self._pareto(view)
+        self._segments(view)
         self._trend(view)
         self._rejected(view)
         try:
@@ -280,6 +298,9 @@ class StatisticsWorkbook:
         if v.rescored:
             rows.append((t("rescored", L), True, None))
         rows += [
+            (t("forms_sent", L), v.forms_sent, None),
+            (t("replies_to_forms", L), v.replies_to_forms, None),
+            (t("response_rate", L), v.response_rate, fmt["pct"]),
             (t("responses", L), s.responses, None),
             (t("customers", L), s.customers, None),
             (t("superseded", L), s.superseded, None),
@@ -453,6 +474,23 @@ class StatisticsWorkbook:
         chart.set_y_axis({"reverse": True})
         chart.set_size({"width": 720, "height": 360})
         self.ws["items"].insert_chart(last + 2, 0, chart)
+        # Importance (weight) against performance (share of maximum points), one point per item
+        share_col = 3 + 2 * len(levels) + 1
+        scatter = self.wb.add_chart({"type": "scatter"})
+        for row in range(1, len(self.rules.items) + 1):
+            scatter.add_series(
+                {
+                    "name": [name, row, 0],
+                    "categories": [name, row, 1, row, 1],
+                    "values": [name, row, share_col, row, share_col],
+                    "marker": {"type": "circle", "size": 8},
+                }
+            )
+        scatter.set_title({"name": t("scatter_chart", L)})
+        scatter.set_x_axis({"name": t("weight", L), "min": 0})
+        scatter.set_y_axis({"name": t("share_of_max", L), "num_format": "0%", "min": 0, "max": 1})
+        scatter.set_size({"width": 720, "height": 360})
+        self.ws["items"].insert_chart(last + 21, 0, scatter)
 
     def _pareto(self, v: ReportView) -> None:
         L, fmt = self.lang, self.fmt
@@ -493,6 +531,34 @@ class StatisticsWorkbook:
         bars.set_title({"name": t("pareto_chart", L)})
         line.set_y2_axis({"num_format": "0%", "max": 1, "min": 0})
         self.ws["pareto"].insert_chart(1, 5, bars)
+
+    def _segments(self, v: ReportView) -> None:
+        """Per customer class: replies, mean total, grade shares, worst item, share flagged."""
+        L, fmt = self.lang, self.fmt
+        grades = list(self.rules.grades)
+        heads = [
+            t("class", L),
+            t("responses", L),
+            t("mean_total", L),
+            *(f"{g} %" for g in grades),
+            t("worst_item", L),
+            t("flagged_share", L),
+        ]
+        self._header("segments", heads, [12, 10, 10, *[8] * len(grades), 22, 12])
+        for s in v.segments:
+            worst = self._label("item", s.pareto[0].item) if s.pareto else None
+            self._write_row(
+                "segments",
+                [
+                    s.period,
+                    s.responses,
+                    s.mean_total,
+                    *(s.grade_shares[g] for g in grades),
+                    worst,
+                    s.flagged_share,
+                ],
+                [None, None, fmt["one"], *[fmt["pct"]] * len(grades), None, fmt["pct"]],
+            )
 
     def _trend(self, v: ReportView) -> None:
         L, fmt = self.lang, self.fmt
