@@ -187,6 +187,8 @@ def test_init_copies_config_and_templates_and_keeps_edits(tmp_path: Path) -> Non
         encoding="utf-8"
     )
     assert (target / "config" / "weights.schema.json").is_file()
+    assert (target / "config" / "customers.example.csv").is_file()
+    assert (target / "templates" / "capa" / "form.html.j2").is_file()
     weights.write_text("edited", encoding="utf-8")
     again = run("init", str(target))
     assert "kept" in again.stdout and weights.read_text(encoding="utf-8") == "edited"

@@ -157,6 +157,15 @@ def test_bad_customer_list_lists_every_cell_and_writes_nothing(
     assert not out.exists()
 
 
+def test_the_shipped_example_list_is_valid(loaded: LoadedRules) -> None:
+    example = read_customers(ROOT / "config" / "customers.example.csv", loaded.rules)
+    assert [(c.code, c.language, c.klass) for c in example] == [
+        ("C1001", "zh", "A"),
+        ("C1002", "zh", "B"),
+        ("E2001", "en", "A"),
+    ]
+
+
 def test_existing_forms_are_kept_unless_force(tmp_path: Path, customers: Path) -> None:
     args = [
         "survey",
