@@ -227,3 +227,19 @@ def test_report_shows_response_rate_and_segments(tmp_path: Path, loaded: LoadedR
         0.75,
     )
     assert len(wb["Items"]._charts) == 2  # ratings by item, importance vs performance
+
+
+def test_customer_list_as_xlsx_with_numeric_codes(tmp_path: Path, loaded: LoadedRules) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户清单"])
+    ws.append(["Code", "Customer", "Language", "Class"])
+    ws.append([1001, "甲公司", "中文", "A"])
+    ws.append([None, None, None, None])
+    ws.append([2002, "Acme", "English", None])
+    wb.save(tmp_path / "c.xlsx")
+    got = read_customers(tmp_path / "c.xlsx", loaded.rules)
+    assert [(c.code, c.name, c.language, c.klass) for c in got] == [
+        ("1001", "甲公司", "zh", "A"),
+        ("2002", "Acme", "en", None),
+    ]
