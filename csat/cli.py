@@ -71,6 +71,17 @@ ConfigOpt = Annotated[
 ]
 
 
+DbOpt = Annotated[
+    Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date", help="The date to use, YYYY-MM-DD (default: today).", show_default=False
+    ),
+]
+
+
 @app.callback()
 def _main(
     debug: Annotated[
@@ -129,9 +140,7 @@ def score(
         ),
     ] = None,
     config: ConfigOpt = None,
-    db: Annotated[
-        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
-    ] = None,
+    db: DbOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Score only; write nothing.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
@@ -309,9 +318,7 @@ def report(
     ] = Path("reports"),
     lang: Annotated[Lang, typer.Option(help="Language of sheet names and headers.")] = Lang.zh,
     config: ConfigOpt = None,
-    db: Annotated[
-        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
-    ] = None,
+    db: DbOpt = None,
     rescore: Annotated[
         bool,
         typer.Option(
@@ -427,9 +434,7 @@ def survey(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite forms already there.")] = False,
     config: ConfigOpt = None,
-    db: Annotated[
-        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
-    ] = None,
+    db: DbOpt = None,
     on: Annotated[
         str | None,
         typer.Option("--date", help="Issue date, YYYY-MM-DD (default: today).", show_default=False),
@@ -478,9 +483,7 @@ def chase(
         Path | None, typer.Option(help="Also expect every customer on this list.")
     ] = None,
     config: ConfigOpt = None,
-    db: Annotated[
-        Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
-    ] = None,
+    db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     on: Annotated[
         str | None,
@@ -524,17 +527,6 @@ def chase(
                 out.print(f"\n[bold]{_esc(m.code)}[/bold]\n{_esc(m.reminder)}", soft_wrap=True)
         if any(m.days_late for m in missing):
             raise typer.Exit(EXIT_PARTIAL)
-
-
-DbOpt = Annotated[
-    Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
-]
-DateOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--date", help="The date to use, YYYY-MM-DD (default: today).", show_default=False
-    ),
-]
 
 
 def _capa_store(db: Path | None) -> Store:
