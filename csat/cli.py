@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -113,6 +114,11 @@ def _errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("[red]Interrupted.[/red]")
         raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # The reader (| head, a pager) went away. Anything being recorded was rolled back.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        err.print("[red]Error:[/red] output closed early; a file being recorded was rolled back")
+        raise typer.Exit(EXIT_FATAL) from None
     except Exception as exc:
         if _state["debug"]:
             raise
@@ -164,6 +170,8 @@ def score(
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
                 outcomes = record_outcomes(paths, loaded, store, now, the_period, progress)
+                # Closed before the store (LIFO): an interrupted file rolls back cleanly.
+                stack.callback(outcomes.close)
             if as_json:
                 counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
             else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +65,7 @@ def record_outcomes(
     now: datetime,
     period: Period | None = None,
     progress: Progress | None = None,
-) -> Iterator[Outcome | Recorded]:
+) -> Generator[Outcome | Recorded, None, None]:
     """As iter_outcomes, recording each file in the store in one transaction. A file imported
     before is not read again: it comes back as Skipped with the earlier import named."""
     scorer = Scorer(loaded.rules)
