@@ -13,8 +13,6 @@ from typing import Any
 from csat.config import Rules
 from csat.text import normalize
 
-UNANSWERED = None
-
 
 class UnknownValue(Exception):
     """The cell holds something that is not a rating/mark/date; the message quotes it."""
@@ -105,6 +103,10 @@ class RatingReader:
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 # Excel day numbers of 2000-01-01 .. 2099-12-31, for a date typed into a number cell.
 _SERIAL_RANGE = (36526, 73415)
+
+
+def describe_date_problem(value: Any) -> str:
+    return f"'{shown(value)}' is not a date: write the reply date as 2024-06-12 or 2024/6/12"
 
 
 def parse_date(value: Any) -> date | None:

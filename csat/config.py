@@ -215,10 +215,6 @@ class Rules(_Strict):
     def unanswered(self) -> frozenset[str]:
         return frozenset(normalize(m) for m in self.marks.unanswered)
 
-    @cached_property
-    def top_level(self) -> str:
-        return max(self.levels, key=lambda k: self.levels[k].number)
-
     def grade_for(self, total: float) -> str:
         for grade, lower in self.grades.items():
             if total >= lower:

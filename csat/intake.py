@@ -12,12 +12,11 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from csat.cells import RatingReader, UnknownValue, is_blank, parse_date
+from csat.cells import RatingReader, UnknownValue, describe_date_problem, is_blank, parse_date
 from csat.config import Rules
 from csat.errors import UsageError
 from csat.layouts import (
     RawResponse,
-    describe_date_problem,
     find_form,
     find_table_header,
     read_form,
@@ -183,18 +182,15 @@ def finish(raw: RawResponse, rules: Rules, period: Period | None) -> Iterator[Re
                 "no customer name: fill in the customer (客户名称) so the reply can be attributed",
             )
         )
-    reply_date = None
+    reply_date, bad_date = None, False
     try:
         reply_date = parse_date(raw.date_value)
     except UnknownValue:
+        bad_date = True
         problems.append(
             Rejection(file, sheet, raw.date_cell, describe_date_problem(raw.date_value))
         )
-    if (
-        period is None
-        and reply_date is None
-        and not any(p.cell == raw.date_cell for p in problems if raw.date_cell)
-    ):
+    if period is None and reply_date is None and not bad_date:
         problems.append(
             Rejection(
                 file,

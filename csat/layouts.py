@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from csat.cells import RatingReader, UnknownValue, as_text, is_blank, parse_date, shown
+from csat.cells import RatingReader, UnknownValue, as_text, is_blank
 from csat.config import Rules
 from csat.models import Rejection, Source
 from csat.text import normalize_label
@@ -333,18 +333,3 @@ def _read_marks(
         return
     response.cells[key] = ticked[0][0] if ticked else cell_name(abs_row, c0 + min(form.level_cols))
     response.ratings[key] = ticked[0][1] if ticked else None
-
-
-def describe_date_problem(value: Any) -> str:
-    return f"'{shown(value)}' is not a date: write the reply date as 2024-06-12 or 2024/6/12"
-
-
-__all__ = [
-    "RawResponse",
-    "find_table_header",
-    "read_table",
-    "find_form",
-    "read_form",
-    "parse_date",
-    "describe_date_problem",
-]

@@ -131,16 +131,3 @@ class ScoreRun:
             self.rejected.append(outcome)
         else:
             self.skipped.append(outcome)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "period": self.period,
-            "scored": [s.as_json() for s in self.scored],
-            "rejected": [r.as_json() for r in self.rejected],
-            "skipped": [s.as_json() for s in self.skipped],
-            "summary": {
-                "scored": len(self.scored),
-                "rejected": len(self.rejected),
-                "flagged": sum(1 for s in self.scored if s.flags),
-            },
-        }

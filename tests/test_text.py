@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import opencc
 from hypothesis import given
 from hypothesis import strategies as st
@@ -104,7 +102,7 @@ def test_whitespace_rules() -> None:
     assert normalize("客户 名称：") == "客户名称"
     assert normalize_label("产品质量(25%)") == "产品质量"
     assert normalize("Foo (Shenzhen) Co.") == "foo (shenzhen) co."  # names keep their brackets
-    assert unicodedata.normalize("NFKC", "ＡＢＣ") == "ABC"
+    assert normalize("ＡＢＣ　Ｃｏ．") == "abc co."  # full-width letters, space and dot
 
 
 def test_middle_column_of_the_procedure_is_neutral(rules: Rules) -> None:
