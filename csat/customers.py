@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from csat.cells import as_text
 from csat.config import Rules
 from csat.errors import CsatError
+from csat.intake.cells import as_text
+from csat.intake.grid import column_letter
+from csat.intake.readers.xlsx import UnreadableWorkbook, check_workbook, read_sheets
 from csat.models import Rejection
 from csat.text import normalize_label
-from csat.xlsx import UnreadableWorkbook, check_workbook, column_letter, read_sheets
 
 HEADERS: dict[str, list[str]] = {
     "code": ["客户编号", "客户代码", "编号", "Customer code", "Code"],

@@ -6,8 +6,8 @@ import opencc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csat.cells import RatingReader, UnknownValue
 from csat.config import Rules
+from csat.intake.cells import RatingReader, UnknownValue
 from csat.text import normalize, normalize_label
 
 _S2T = opencc.OpenCC("s2t")

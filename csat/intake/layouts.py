@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from csat.cells import RatingReader, UnknownValue, as_text, is_blank
 from csat.config import Rules
+from csat.intake.cells import RatingReader, UnknownValue, as_text, is_blank
+from csat.intake.grid import Sheet, cell_name, column_letter
 from csat.models import Rejection, Source
 from csat.text import normalize_label
-from csat.xlsx import Sheet, cell_name, column_letter
 
 HEADER_SEARCH_ROWS = 30
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from defusedxml import ElementTree as DefusedET
 from python_calamine import CalamineWorkbook
 
 from csat.config import Limits
+from csat.intake.grid import Sheet
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PROLOGUE_BYTES = 4096
@@ -24,31 +23,6 @@ _PROLOGUE_BYTES = 4096
 
 class UnreadableWorkbook(Exception):
     """The file as a whole cannot be read; the message is the reason shown to the user."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sheet:
-    """A sheet's values as a grid, with the offset of its first cell (0-based row, column)."""
-
-    name: str
-    rows: list[list[Any]]
-    first_row: int
-    first_col: int
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def cell_name(row: int, col: int) -> str:
-    """0-based row and column -> A1 reference."""
-    return f"{column_letter(col)}{row + 1}"
 
 
 def check_workbook(path: Path, limits: Limits) -> dict[str, str]:

@@ -5,64 +5,31 @@ Nothing here stops the batch: every problem becomes a Rejection naming the file,
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
-from csat.cells import RatingReader, UnknownValue, describe_date_problem, is_blank, parse_date
 from csat.config import Rules
 from csat.errors import UsageError
-from csat.layouts import (
+from csat.intake.cells import (
+    RatingReader,
+    UnknownValue,
+    describe_date_problem,
+    is_blank,
+    parse_date,
+)
+from csat.intake.files import InputFile
+from csat.intake.layouts import (
     RawResponse,
     find_form,
     find_table_header,
     read_form,
     read_table,
 )
+from csat.intake.readers import UnreadableWorkbook, open_book
 from csat.models import Rejection, Response, Skipped
 from csat.periods import Period, parse_period, period_of
-from csat.xlsx import UnreadableWorkbook, check_workbook, read_sheets
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-
-
-@dataclass(frozen=True)
-class InputFile:
-    path: Path
-    shown: str  # the path as the user gave it, for messages and source.file
-
-
-def discover(
-    paths: list[str], ignore: frozenset[Path] = frozenset()
-) -> Iterator[InputFile | Skipped]:
-    """Expand the given files and folders (recursively, sorted) into input files.
-
-    Office lock files (~$x.xlsx), hidden files and the paths in `ignore` (the store's own
-    files) are passed over; other non-workbooks in a folder are reported as skipped. A path
-    that does not exist is a usage error.
-    """
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name.startswith(("~$", ".")) or Path(root, name).resolve() in ignore:
-                        continue
-                    rel = os.path.relpath(os.path.join(root, name), path)
-                    shown = os.path.join(given, rel)
-                    if name.lower().endswith(WORKBOOK_SUFFIXES):
-                        yield InputFile(Path(root, name), shown)
-                    else:
-                        yield Skipped(shown, "not an .xlsx/.xlsm workbook")
-        elif path.is_file():
-            if not path.name.startswith("~$"):
-                yield InputFile(path, given)
-        else:
-            raise UsageError(f"'{given}' does not exist: give survey files or folders holding them")
 
 
 def read_file(
@@ -71,7 +38,8 @@ def read_file(
     """Every response and rejection of one workbook, in sheet and row order."""
     shown = item.shown
     try:
-        marks = check_workbook(item.path, rules.limits)
+        book = open_book(item.path, rules.limits)
+        marks = book.marks
         if "csat-report" in marks:
             yield Skipped(shown, "a report csat wrote, not a returned survey")
             return
@@ -81,7 +49,7 @@ def read_file(
             return
         if own is not None:
             period = own.period
-        sheets = read_sheets(item.path)
+        sheets = book.sheets
         reader = RatingReader(rules)
         any_data = False
         for sheet in sheets:
