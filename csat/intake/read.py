@@ -117,7 +117,7 @@ def table_notices(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Ite
                 + (
                     f"header cells not matched: {listed}{more}"
                     if unmatched
-                    else "no header cell left unmatched"
+                    else "no header cell is left that could be it"
                 ),
             )
     if plan.skipped:
