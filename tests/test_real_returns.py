@@ -190,3 +190,58 @@ def test_inspect_explains_every_column(workbook: Callable[..., Path]) -> None:
     assert sheet["scale"] == "platform" and sheet["missing_items"] == []
     human = CliRunner().invoke(app, ["inspect", str(path)])
     assert "row label '产品质量'" in human.output and "scale 'platform'" in human.output
+
+
+FORM_ITEMS = ["产品质量", "RoHS情况", "服务情况", "改善情况", "包装运输", "交付日期", "交付数量"]
+OPTIONS = ["非常满意", "较满意", "一般", "不满意", "非常不满意"]
+
+
+def test_a_form_with_the_options_inline_reads_the_ticked_box(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
+    rows: list[list[object]] = [
+        ["单位名称：苏州某某有限公司"],
+        ["日期：2024年6月12日"],
+        ["项目", "评价"],
+    ]
+    for i, item in enumerate(FORM_ITEMS):
+        boxes = " ".join(("☑" if j == i % 3 else "□") + o for j, o in enumerate(OPTIONS))
+        rows.append([item, boxes])
+    rows[-1][1] = "○非常满意 ●较满意 ○一般 ○不满意 ○非常不满意"
+    run = score_files([str(workbook("inline.xlsx", rows))], rules)
+    assert run.rejected == []
+    [s] = run.scored
+    # 25 + 18 + 16 + 15 + 9 + 3 + 4 (交付数量 較满意 by ●)
+    assert (s.response.customer, s.total) == ("苏州某某有限公司", 90.0)
+
+
+def test_v_marks_and_a_form_whose_marks_cannot_be_seen(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
+    def form(customer: str, mark: str | None) -> list[list[object]]:
+        rows: list[list[object]] = [["客户名称", customer], ["填表日期", "2024-06-12"]]
+        rows.append(["项目", *OPTIONS])
+        for item in FORM_ITEMS:
+            rows.append([item, mark, None, None, None, None])
+        return rows
+
+    ticked = score_files([str(workbook("v.xlsx", form("东莞X", "V")))], rules)
+    assert [s.total for s in ticked.scored] == [100.0]
+    invisible = score_files([str(workbook("shapes.xlsx", form("东莞Y", None)))], rules)
+    [rej] = invisible.rejected
+    assert invisible.scored == [] and "no mark could be read" in rej.reason
+    assert "fill colour" in rej.reason
+
+
+def test_a_printed_options_column_beside_the_answer_is_not_the_answer(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
+    rows: list[list[object]] = [
+        ["客户名称：", "深圳Z"],
+        ["日期：", "2024/6/12"],
+        ["项目", "选项", ""],
+    ]
+    for i, item in enumerate(FORM_ITEMS):
+        rows.append([item, "/".join(OPTIONS), OPTIONS[i % 2]])
+    [s] = score_files([str(workbook("printed.xlsx", rows))], rules).scored
+    assert s.total == 95.0  # 25 + 18 + 20 + 13 + 10 + 4 + 5

@@ -111,19 +111,35 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
             level_cols = {c: table[w] for c, w in headers.items() if w in table}
             return FormLayout(labels, items, level_cols, None, None, choice, r)
         if rating_col is not None:
-            return _rating_form(sheet, rules, labels, items, rating_col, r, pinned)
+            return _answer_form(sheet, rules, labels, items, rating_col, r, pinned)
     # No header row: options inline in one cell, or a column typed into.
     for c in range(main_col + 1, max(len(sheet.rows[r]) for r in item_rows)):
         cells = [sheet.rows[r][c] if c < len(sheet.rows[r]) else None for r in item_rows]
-        if sum(_inline_options(v) is not None for v in cells) >= len(cells) / 2:
-            words = [normalize(w) for v in cells for _, w in (_inline_options(v) or [])]
-            choice = choose_scale(words, rules, pinned)
-            return FormLayout(labels, items, {}, None, c, choice, None)
         if any(_printed_options(v, rules) for v in cells):
             continue
         if any(not is_blank(v) for v in cells):
-            return _rating_form(sheet, rules, labels, items, c, None, pinned)
+            return _answer_form(sheet, rules, labels, items, c, None, pinned)
     return FormLayout(labels, items, {}, None, None, choose_scale((), rules, pinned), None)
+
+
+def _answer_form(
+    sheet: Sheet,
+    rules: Rules,
+    labels: dict[str, tuple[int, int]],
+    items: dict[str, tuple[int, int, str]],
+    col: int,
+    header_row: int | None,
+    pinned: str | None,
+) -> FormLayout:
+    """A form answered in one column: options with boxes inline, or a rating typed in."""
+    rows = [sheet.rows[r] for r, _, _ in items.values()]
+    cells = [row[col] if col < len(row) else None for row in rows]
+    inline = [_inline_options(v) for v in cells]
+    if sum(o is not None for o in inline) >= len(cells) / 2:
+        words = [normalize(w) for options in inline for _, w in (options or [])]
+        choice = choose_scale(words, rules, pinned)
+        return FormLayout(labels, items, {}, None, col, choice, header_row)
+    return _rating_form(sheet, rules, labels, items, col, header_row, pinned)
 
 
 def _rating_form(
