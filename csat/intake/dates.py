@@ -22,9 +22,9 @@ class BadDate(Exception):
     """Not a date csat can read exactly; the message is the reason shown to the user."""
 
 
-_TIME = (  # a time after the date, with am/pm and a zone: read, then ignored
-    r"(?:[ t]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:am|pm|上午|下午)?"
-    r"\s*(?:z|[a-z]{2,4}|gmt[+-]?\d*|[+-]\d{2}:?\d{2})?)?"
+_TIME = (  # a time after the date, with am/pm (上午/下午) and a zone: read, then ignored
+    r"(?:(?:[ t]+|(?<=[日号])|(?=上午|下午))(?:上午|下午)?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"\s*(?:am|pm)?\s*(?:z|[a-z]{2,4}|gmt[+-]?\d*|[+-]\d{2}:?\d{2})?)?"
 )
 _YMD = re.compile(rf"^(\d{{4}})\s*[-/.年]\s*(\d{{1,2}})\s*[-/.月]\s*(\d{{1,2}})\s*[日号]?{_TIME}$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")

@@ -17,13 +17,22 @@ from csat.intake.cells import Marks, UnknownMark, as_text, is_blank
 from csat.intake.grid import Sheet, cell_name
 from csat.intake.headers import matcher_for
 from csat.intake.raw import RawResponse
-from csat.intake.scales import BadRating, ScaleChoice, ValueMap, choose_scale, rating_word
+from csat.intake.scales import (
+    BadRating,
+    ScaleChoice,
+    ValueMap,
+    choose_scale,
+    parse_text,
+    rating_word,
+)
 from csat.models import Rejection, Source
 from csat.text import normalize, normalize_label
 
 _CHECKED = "☑☒■●◉▣✓✔√"
 _UNCHECKED = "□☐○◯"
-_OPTION = re.compile(rf"([{_CHECKED}{_UNCHECKED}])\s*([^{_CHECKED}{_UNCHECKED}]+)")
+_BOX = rf"[{_CHECKED}{_UNCHECKED}]"
+_OPTION = re.compile(rf"({_BOX})\s*([^{_CHECKED}{_UNCHECKED}]+)")  # ☑较满意 □一般
+_OPTION_AFTER = re.compile(rf"([^{_CHECKED}{_UNCHECKED}]+?)\s*({_BOX})")  # 较满意☑ 一般□
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,22 @@ class FormLayout:
     inline_col: int | None  # options inline in one cell
     choice: ScaleChoice
     header_row: int | None  # the row of the level headers / rating header
+
+
+def _numbered_level(value: Any, rules: Rules) -> str | None:
+    """A level column's header that carries the level's number: 5, 5分, 非常满意(5分)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number: float | None = float(value)
+    elif isinstance(value, str):
+        parsed = parse_text(value)
+        number = parsed.number if parsed.stars is None else None
+    else:
+        return None
+    if number is None or not number.is_integer():
+        return None
+    return rules.level_by_number.get(int(number))
 
 
 def _inline_field(value: Any, rules: Rules) -> str | None:
@@ -50,9 +75,13 @@ def _inline_field(value: Any, rules: Rules) -> str | None:
 
 def _inline_options(value: Any) -> list[tuple[bool, str]] | None:
     """`☑较满意 □一般` -> [(True, 较满意), (False, 一般)]; None unless two or more boxes."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         return None
-    found = [(box in _CHECKED, word.strip()) for box, word in _OPTION.findall(value)]
+    text = value.strip()
+    if text[0] in _CHECKED or text[0] in _UNCHECKED:
+        found = [(box in _CHECKED, word.strip()) for box, word in _OPTION.findall(text)]
+    else:
+        found = [(box in _CHECKED, word.strip()) for word, box in _OPTION_AFTER.findall(text)]
     return found if len(found) >= 2 else None
 
 
@@ -97,14 +126,25 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
     for r in range(first_item_row - 1, max(-1, first_item_row - 4), -1):
         headers: dict[int, str] = {}
         rating_col = None
+        numbered: dict[int, str] = {}
         for c, value in enumerate(sheet.rows[r]):
-            if not isinstance(value, str) or c <= main_col:
+            if c <= main_col or is_blank(value):
+                continue
+            level = _numbered_level(value, rules)
+            if level is not None:
+                numbered.setdefault(c, level)
+                continue
+            if not isinstance(value, str):
                 continue
             word = normalize(value)
             if word in rules.any_level_word:
                 headers.setdefault(c, word)
             elif matcher.text(value).name == "rating" and rating_col is None:
                 rating_col = c
+        if len(numbered) >= 2:  # 5 4 3 2 1, 5分 …, 非常满意(5分) …: the number decides
+            words = [w for v in numbered for w in [rating_word(sheet.rows[r][v], frozenset())] if w]
+            choice = choose_scale(words, rules, pinned)
+            return FormLayout(labels, items, numbered, None, None, choice, r)
         if len(headers) >= 2:
             choice = choose_scale(headers.values(), rules, pinned)
             table = rules.scale_words[choice.scale]

@@ -25,8 +25,12 @@ _NUMBER_WORD = re.compile(r"^(\d+)\s*[.、:)\-]?\s*([^\d\s.、:)\-].*)$")
 _WORD_NUMBER = re.compile(r"^(.*?[^\d\s(])\s*\(\s*(\d+(?:\.\d+)?)\s*分?\s*\)$")
 _STARS = re.compile(r"^[★☆⭐✩✭]+$")
 _FILLED_STARS = "★⭐✭"
-# A header note or title giving another range: (1-10分), 0~10, 1至10.
-_RANGE = re.compile(r"(\d+)\s*(?:-|~|～|至|到|—)\s*(\d+)\s*分?")
+# A header note or title giving another range: (1-10分), 0~10, 1至10, from 1 to 10, 满分10分,
+# 10分制, out of 10.
+_RANGE = re.compile(r"(\d+)\s*(?:-|~|～|至|到|—|to)\s*(\d+)\s*分?")
+_TOP_ONLY = re.compile(r"满分\s*(\d+)|(\d+)\s*分制|out of\s*(\d+)")
+# A header that says what its numbers mean: (1=非常满意,5=非常不满意).
+_DECLARED = re.compile(r"(\d+)\s*[=:：]\s*([^\d,，;；、/)）=]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,29 @@ def rating_word(value: Any, unanswered: frozenset[str]) -> str | None:
 
 
 def header_range(text: str) -> tuple[int, int] | None:
-    """The range a header note announces, `(1-10分)` -> (1, 10); None when it names none."""
-    for m in _RANGE.finditer(normalize(text)):
+    """The range a header note announces, `(1-10分)` -> (1, 10), `满分10分` -> (1, 10); None
+    when it names none."""
+    t = normalize(text)
+    for m in _RANGE.finditer(t):
         lo, hi = int(m.group(1)), int(m.group(2))
         if lo in (0, 1) and hi > lo:
             return lo, hi
+    top = _TOP_ONLY.search(t)
+    if top:
+        return 1, int(next(g for g in top.groups() if g))
+    return None
+
+
+def declared_numbers(text: str, rules: Rules) -> str | None:
+    """The header's own key when it numbers the levels otherwise than csat does
+    (`1=非常满意`): such numbers cannot be read as level numbers."""
+    t = normalize(text)
+    for m in _DECLARED.finditer(t):
+        number, word = int(m.group(1)), m.group(2).strip()
+        for table in rules.scale_words.values():
+            level = table.get(word)
+            if level is not None and rules.levels[level].number != number:
+                return f"{m.group(1)}={m.group(2).strip()}"
     return None
 
 
@@ -90,10 +112,18 @@ class ScaleChoice:
     known: tuple[str, ...]  # the words seen that the scale knows (what decided it)
     ambiguous: dict[str, dict[str, str]] = field(default_factory=dict)  # word -> scale -> level
     unknown: tuple[str, ...] = ()  # words seen that no scale considered knows
+    tied: tuple[str, ...] = ()  # the scales that fit the words equally well
 
     def describe(self, rules: Rules) -> str:
         if self.pinned:
             return f"scale '{self.scale}' (pinned)"
+        if self.ambiguous:
+            names = " and ".join(f"'{k}'" for k in self.tied)
+            words = ", ".join(self.ambiguous)
+            return (
+                f"no one scale: {names} fit the words equally and read {words} differently; "
+                "replies using them are refused; pin the scale with --scale NAME"
+            )
         if not self.known:
             return f"scale '{self.scale}' (default: no rating words seen, numbers are levels)"
         words = ", ".join(self.known[:8]) + (" …" if len(self.known) > 8 else "")
@@ -135,7 +165,7 @@ def choose_scale(words: Iterable[str], rules: Rules, pinned: str | None = None) 
         if len(set(readings.values())) > 1:
             ambiguous[w] = readings
     unknown = tuple(w for w in seen if w not in tables[chosen])
-    return ScaleChoice(chosen, False, known, ambiguous, unknown)
+    return ScaleChoice(chosen, False, known, ambiguous, unknown, tuple(tied))
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,10 +302,10 @@ def other_range_reason(item_label: str, why: str) -> str:
     )
 
 
-def column_range(values: Iterable[Any]) -> int | None:
-    """The highest plain number above 5 (up to 10) in a rating column: proof the column is on
-    a 1-10 or 0-10 scale, whatever its single cells hold."""
-    top = None
+def column_range(values: Iterable[Any]) -> float | None:
+    """The highest plain number above 5 in a rating column (8, 10分, 85): proof the column is
+    on another scale (1-10, 0-10, 100 points), whatever its single cells hold."""
+    top: float | None = None
     for v in values:
         if isinstance(v, bool) or v is None:
             continue
@@ -288,8 +318,8 @@ def column_range(values: Iterable[Any]) -> int | None:
             n = parsed.number
         else:
             continue
-        if n.is_integer() and 5 < n <= 10:
-            top = max(top or 0, int(n))
+        if math.isfinite(n) and n > 5:
+            top = max(top or n, n)
     return top
 
 

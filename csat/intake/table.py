@@ -24,12 +24,13 @@ from csat.intake.scales import (
     ValueMap,
     choose_scale,
     column_range,
+    declared_numbers,
     header_range,
     other_range_reason,
     rating_word,
 )
 from csat.models import Rejection, Source
-from csat.text import normalize
+from csat.text import normalize, normalize_label
 
 HEADER_SEARCH_ROWS = 30
 MAX_BAND_ROWS = 3
@@ -44,6 +45,8 @@ _SIGN_OFF = re.compile(
     r"approved by|reviewed by)\s*[:：]?"
 )
 _IMPORT_ID = re.compile(r'^\{\s*"?importid"?\s*:')
+# Cells of a platform's header row under the question texts (SurveyMonkey's row 2).
+_BAND_WORDS = frozenset({"response", "open-ended response", "other (please specify)"})
 
 
 @dataclass(frozen=True)
@@ -192,26 +195,32 @@ class TablePlan:
 
 
 _SUMMARY_WORDS = frozenset(w.replace(" ", "") for w in _SUMMARY)
-_SUMMARY_MAX = max(len(w) for w in _SUMMARY) + 4  # room for spaces and a colon
-# The first letters a summary word can start with as typed (upper case, full width, the
-# traditional 總/匯): a cell that starts otherwise is not normalised at all (the hot path).
-_SUMMARY_FIRST = frozenset(
-    {c for w in _SUMMARY for c in (w[0], w[0].upper())}
-    | {chr(ord(w[0]) + 0xFEE0) for w in _SUMMARY if w.isascii()}
-    | {chr(ord(w[0].upper()) + 0xFEE0) for w in _SUMMARY if w.isascii()}
-    | set("總匯彙縂")
+# Summary words as typed (simplified, traditional, any case): a cell that holds none of them is
+# not normalised at all, which keeps the check off the per-row cost.
+_SUMMARY_HINT = re.compile(
+    "|".join(
+        sorted({*_SUMMARY, "總計", "合計", "小計", "匯總", "彙總", "總平均"}, key=len, reverse=True)
+    ),
+    re.IGNORECASE,
 )
+_SUMMARY_REST = 3  # 本期平均, 平均得分: at most this many characters beside the summary word
 
 
 def _is_summary(value: Any) -> bool:
-    if value.__class__ is not str or len(value) > _SUMMARY_MAX:
+    """合计, 平均(四舍五入), 平均得分, 本期平均, Overall average: a summary word alone, with a note,
+    or with one short word before or after it. `Total Solutions Ltd` is a customer."""
+    if value.__class__ is not str or len(value) > 40 or not _SUMMARY_HINT.search(value):
         return False
-    text = value.lstrip()
-    return (
-        bool(text)
-        and text[0] in _SUMMARY_FIRST
-        and normalize(text).replace(" ", "") in _SUMMARY_WORDS
-    )
+    text = normalize_label(value).replace(" ", "")
+    if text in _SUMMARY_WORDS:
+        return True
+    words = normalize_label(value).split()
+    for w in _SUMMARY_WORDS:
+        if text.startswith(w) or text.endswith(w):
+            rest = text[len(w) :] if text.startswith(w) else text[: -len(w)]
+            if (len(words) <= 2) if rest.isascii() else (len(rest) <= _SUMMARY_REST):
+                return True
+    return False
 
 
 def _row_kind(row: list[Any], wanted: list[int], n_items: int, lead: int) -> str | None:
@@ -224,18 +233,18 @@ def _row_kind(row: list[Any], wanted: list[int], n_items: int, lead: int) -> str
         if v is not None and v != "" and not (v.__class__ is str and not v.strip()):
             first_answered = i
             break
+    for c in range(lead):
+        if _is_summary(row[c]):
+            return f"summary line '{row[c].strip()}'"
+    if first_answered >= n_items:  # no item answered: perhaps a sign-off or note line
+        for v in row:
+            if isinstance(v, str) and v.strip():
+                if _SIGN_OFF.match(normalize(v[:40])):
+                    text = v.strip()
+                    return f"sign-off or note line '{text[:30]}{'…' if len(text) > 30 else ''}'"
+                break
     if first_answered == len(wanted):
         return "blank"
-    for c in range(lead):
-        v = row[c]
-        if v.__class__ is str and v and (v[0] in _SUMMARY_FIRST or v[0].isspace()):
-            if _is_summary(v):
-                return f"summary line '{v.strip()}'"
-    if first_answered >= n_items:  # no item answered: perhaps a sign-off or note line
-        first = next((v for v in row if not is_blank(v)), None)
-        if isinstance(first, str) and _SIGN_OFF.match(normalize(first[:40])):
-            text = first.strip()
-            return f"sign-off or note line '{text[:30]}{'…' if len(text) > 30 else ''}'"
     return None
 
 
@@ -268,14 +277,19 @@ def plan_table(
     replies = [rows[r] for r in reply_rows]
     for key, col in layout.items.items():
         seen = distinct[key] = set(map(itemgetter(col), replies))
-        span = header_range(layout.item_headers[key])
+        header = layout.item_headers[key]
+        span = header_range(header)
         if span is not None and span != (1, 5):
             other_range[key] = f"its header says {span[0]}-{span[1]}"
+            continue
+        declared = declared_numbers(header, rules)
+        if declared is not None:
+            other_range[key] = f"its header says {declared}, numbering the levels otherwise"
             continue
         top = column_range(seen)
         if top is not None:
             letter = column_letter(sheet.first_col + col)
-            other_range[key] = f"column {letter} holds values up to {top}"
+            other_range[key] = f"column {letter} holds values up to {top:g}"
             continue
         words.update(w for v in seen if (w := rating_word(v, unanswered)) is not None)
     choice = choose_scale(words, rules, pinned)
