@@ -174,8 +174,13 @@ def find_table(sheet: Sheet, rules: Rules) -> TableLayout | None:
 
 
 def _is_id_row(row: list[Any]) -> bool:
+    """A platform's header row under the questions: import ids (Qualtrics) or `Response`
+    (SurveyMonkey) in every non-empty cell. Part of the band, never a reply."""
     texts = [v for v in row if not is_blank(v)]
-    return bool(texts) and all(isinstance(v, str) and _IMPORT_ID.match(normalize(v)) for v in texts)
+    return bool(texts) and all(
+        isinstance(v, str) and bool(_IMPORT_ID.match(normalize(v)) or normalize(v) in _BAND_WORDS)
+        for v in texts
+    )
 
 
 # --------------------------------------------------------------------------------------------
