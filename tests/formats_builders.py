@@ -175,18 +175,21 @@ def level_form(
     level_headers: list[str] = PROCEDURE,
     customer_label: str = "客户名称:",
     date: Any = "2024-06-12",
+    date_label: str = "填表日期:",
+    items: list[str] = ITEMS_ZH,
+    title: str = "顾客满意度调查表",
 ) -> Rows:
     """The company's form: items in rows 7-13 (B), one column per level in D-H, a mark under the
     level chosen. `marks` maps item index (0-6) -> level index (0 = best)."""
     rows: Rows = [
-        ["顾客满意度调查表"],
+        [title],
         ["表单编号: QR-BD-012  版本: A/1"],
         [],
-        [customer_label, customer, None, None, None, "填表日期:", date],
+        [customer_label, customer, None, None, None, date_label, date],
         [],
         ["序号", "调查项目", "评分比例", *level_headers],
     ]
-    for i, item in enumerate(ITEMS_ZH):
+    for i, item in enumerate(items):
         row: list[Any] = [i + 1, item, "", None, None, None, None, None]
         if i in marks:
             row[3 + marks[i]] = mark
