@@ -164,6 +164,29 @@ def wjx_text_export(
     return rows
 
 
+# On the platforms' default scale 满意 is the second-best level (FORMATS §5).
+WJX_REPLIES: list[dict[str, Any]] = [
+    {
+        "customer": "深圳市华强电子有限公司",
+        "time": "2024/6/17 11:22:31",
+        "ratings": ["非常满意", "满意", "满意", "一般", "非常满意", "满意", "不满意"],
+    },
+    {
+        "customer": "东莞精密模具有限公司",
+        "time": "2024/7/2 9:05:10",
+        "duration": "1分12秒",
+        "ip": "5.6.7.8(广东-东莞)",
+        "ratings": ["满意", "(跳过)", "非常满意", "满意", "满意", "一般", "满意"],
+    },
+    {
+        "customer": "苏州科创电子科技有限公司",
+        "time": "2024/6/3 8:00:00",
+        "ratings": ["非常满意"] * 7,
+        "comment": "交期需要改善",
+    },
+]
+
+
 # ------------------------------------------------------------------------ per-customer forms
 
 

@@ -21,6 +21,7 @@ from formats_builders import (
     ITEMS_ZH,
     PLATFORM,
     PLATFORM_HANT,
+    WJX_REPLIES,
     by_customer,
     levels,
     notices,
@@ -38,28 +39,6 @@ H1 = parse_period("2024H1")
 VS, S, N, D, VD = "very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"
 
 # ------------------------------------------------------------------------ 问卷星 (wjx.cn)
-
-# On the platforms' default scale 满意 is the second-best level (FORMATS §5).
-WJX_REPLIES: list[dict[str, Any]] = [
-    {
-        "customer": "深圳市华强电子有限公司",
-        "time": "2024/6/17 11:22:31",
-        "ratings": ["非常满意", "满意", "满意", "一般", "非常满意", "满意", "不满意"],
-    },
-    {
-        "customer": "东莞精密模具有限公司",
-        "time": "2024/7/2 9:05:10",
-        "duration": "1分12秒",
-        "ip": "5.6.7.8(广东-东莞)",
-        "ratings": ["满意", "(跳过)", "非常满意", "满意", "满意", "一般", "满意"],
-    },
-    {
-        "customer": "苏州科创电子科技有限公司",
-        "time": "2024/6/3 8:00:00",
-        "ratings": ["非常满意"] * 7,
-        "comment": "交期需要改善",
-    },
-]
 
 
 def _check_wjx_scores(run: Any, path: Path) -> None:
