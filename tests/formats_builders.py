@@ -143,7 +143,8 @@ def wjx_text_export(
         for item in ITEMS_ZH:
             header.append(f"{n}、您对我司{item}的满意度(单选题 *必答)")
             n += 1
-    header.append(f"{n}、您对我司的其他意见或建议(填空题)")
+    header.append(f"{n}、您是通过哪些渠道了解我司的(多选题)")
+    header.append(f"{n + 1}、您对我司的其他意见或建议(填空题)")
     rows: Rows = [header]
     for i, r in enumerate(replies):
         row: list[Any] = [
@@ -159,6 +160,7 @@ def wjx_text_export(
         if customer_header:
             row.append(r["customer"])
         row += r["ratings"]
+        row.append("展会┋网络搜索")  # multi-select answers are joined with ┋
         row.append(r.get("comment", "(空)"))
         rows.append(row)
     return rows

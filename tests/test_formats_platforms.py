@@ -214,6 +214,25 @@ def test_google_forms_locale_timestamps(
     assert (got.response.date, got.response.period, got.total) == (expected, "2024H1", 100.0)
 
 
+def test_google_forms_day_month_timestamp_needs_a_period(rules: Rules, tmp_path: Path) -> None:
+    """An en-GB owner's `12/06/2024 14:03:11` is 6 December to a US reader: without --period
+    the reply is refused naming the cell; with --period it is kept and a notice says so."""
+    rows = [
+        ["Timestamp", "Email Address", "Company", *[f"Rate us [{i}]" for i in ITEMS_EN]],
+        ["12/06/2024 14:03:11", "a@b.example", "ACME Ltd.", *([EN_SATISFACTION[0]] * 7)],
+    ]
+    path = save(tmp_path / "g.xlsx", {"Form Responses 1": rows})
+    run = score_files([str(path)], rules)
+    assert run.scored == []
+    [rej] = run.rejected
+    assert (rej.sheet, rej.cell) == ("Form Responses 1", "A2") and "12/06/2024" in rej.reason
+    run = score_files([str(path)], rules, H1)
+    assert [(s.response.customer, s.total) for s in run.scored] == [("ACME Ltd.", 100.0)]
+    assert any(
+        n.cell == "A2" and "12/06/2024" in n.message for n in notices(run, "Form Responses 1")
+    )
+
+
 # ------------------------------------------------------------------------ Microsoft Forms
 
 MS_EN = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time"]
@@ -229,7 +248,8 @@ def _ms_forms(meta: list[str], company: str | None, items: list[str], words: lis
     for i, (person, firm, ratings, nps) in enumerate(
         [
             ("Li Wei", "Shenzhen Huaqiang Electronics", [vs] * 7, 10),
-            ("Anna Schmidt", "Nordlicht GmbH", [s, s, n, s, vs, d, s], 3),
+            # a Rating question exports 1-5: the 4 is `satisfied`
+            ("Anna Schmidt", "Nordlicht GmbH", [s, s, n, s, vs, d, 4], 3),
         ]
     ):
         row: list[Any] = [i + 1, start, done, f"p{i}@example.com", person, done]
