@@ -355,7 +355,8 @@ def test_qualtrics_three_header_rows(rules: Rules, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ SurveyMonkey
 
 
-def test_surveymonkey_two_header_rows(rules: Rules, tmp_path: Path) -> None:
+@pytest.mark.parametrize("merged", [False, True], ids=["empty-cells", "merged"])
+def test_surveymonkey_two_header_rows(rules: Rules, tmp_path: Path, merged: bool) -> None:
     """Row 1: metadata names and question texts, a matrix's text spanning empty cells to its
     right; row 2: Response / Open-Ended Response / the matrix row labels."""
     meta = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
@@ -376,7 +377,9 @@ def test_surveymonkey_two_header_rows(rules: Rules, tmp_path: Path) -> None:
         reply(11, "Huaqiang Electronics", [vg, good, good, avg, vg, good, poor]),
         reply(12, "Nordlicht GmbH", [good] * 7),
     ]
-    path = save(tmp_path / "monkey.xlsx", {"Sheet": rows})
+    # A-I metadata, J company, K-Q the matrix (its text in K1), R comments
+    merges = {"Sheet": ["K1:Q1"]} if merged else None
+    path = save(tmp_path / "monkey.xlsx", {"Sheet": rows}, merges=merges)
     run = score_files([str(path)], rules, H1)
     assert run.rejected == []
     got = by_customer(run)
