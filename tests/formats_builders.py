@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ EN_QUALITY_OTHER = ["Very good", "Good", "Average", "Poor", "Very poor"]
 
 def save(
     path: Path,
-    sheets: dict[str, Rows],
+    sheets: Mapping[str, Sequence[Sequence[Any]]],
     merges: dict[str, list[str]] | None = None,
     formulas: dict[str, dict[str, tuple[str, Any]]] | None = None,
 ) -> Path:

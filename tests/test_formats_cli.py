@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from formats_builders import (
     ITEMS_EN,
@@ -57,7 +58,7 @@ def test_ambiguous_sheet_exits_partial(tmp_path: Path) -> None:
 
 
 def test_human_output_counts_skipped_summary_rows(tmp_path: Path) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["客户名称", *ITEMS_ZH],
         ["甲公司", *["非常满意"] * 7],
         ["乙公司", *["较满意"] * 7],

@@ -159,7 +159,7 @@ def test_form_printed_options_column_beside_the_answer(rules: Rules, tmp_path: P
     """The options printed in one column, the customer's choice typed into the next: the answer
     column is read, the printed list is not an answer."""
     printed = "非常满意/较满意/一般/不满意/非常不满意"
-    rows = [
+    rows: list[list[Any]] = [
         ["顾客满意度调查表"],
         ["客户名称：", "东莞精密模具有限公司"],
         ["填表日期：", "2024-06-12"],

@@ -165,7 +165,7 @@ def test_google_forms_grid(rules: Rules, tmp_path: Path) -> None:
         "Other comments",
     ]
     vs, s, n, d = EN_SATISFACTION[:4]
-    rows = [
+    rows: list[list[Any]] = [
         header,
         [datetime(2024, 6, 12, 14, 3, 11), "buyer@acme.example", "ACME Ltd.",
          vs, s, s, s, vs, n, s, "Fast delivery"],
@@ -245,13 +245,12 @@ def _ms_forms(meta: list[str], company: str | None, items: list[str], words: lis
     header.append("How likely are you to recommend us to a friend or colleague?")
     start, done = datetime(2024, 6, 12, 9, 0, 5), datetime(2024, 6, 12, 9, 4, 40)
     rows: Rows = [header]
-    for i, (person, firm, ratings, nps) in enumerate(
-        [
-            ("Li Wei", "Shenzhen Huaqiang Electronics", [vs] * 7, 10),
-            # a Rating question exports 1-5: the 4 is `satisfied`
-            ("Anna Schmidt", "Nordlicht GmbH", [s, s, n, s, vs, d, 4], 3),
-        ]
-    ):
+    replies: list[tuple[str, str, list[Any], int]] = [
+        ("Li Wei", "Shenzhen Huaqiang Electronics", [vs] * 7, 10),
+        # a Rating question exports 1-5: the 4 is `satisfied`
+        ("Anna Schmidt", "Nordlicht GmbH", [s, s, n, s, vs, d, 4], 3),
+    ]
+    for i, (person, firm, ratings, nps) in enumerate(replies):
         row: list[Any] = [i + 1, start, done, f"p{i}@example.com", person, done]
         rows.append([*row, *([firm] if company else []), *ratings, nps])
     return rows
@@ -419,7 +418,7 @@ def test_limesurvey_full_headings(
     header = ["id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp",
               company, *[f"{stem} [{i}]" for i in items], comments]  # fmt: skip
     stamp = "2024-06-12 10:11:12"
-    rows = [
+    rows: list[list[Any]] = [
         header,
         [7, stamp, 3, "zh-Hant", 123456, stamp, stamp, "華強電子", vs, s, s, n, vs, s, d, None],
         [8, stamp, 3, "zh-Hant", 654321, stamp, stamp, "北方精密", *[s] * 7, "好"],

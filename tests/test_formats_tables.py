@@ -101,7 +101,7 @@ def test_company_table_two_row_merged_header_and_summary_rows(rules: Rules, tmp_
 )
 def test_rows_that_are_not_replies_are_skipped(rules: Rules, tmp_path: Path, label: str) -> None:
     header = ["序号", "客户名称", *ITEMS_ZH]
-    rows = [
+    rows: list[list[Any]] = [
         header,
         [1, "甲公司", *[vs] * 7],
         [None, label, *[4.33] * 7] if label in SUMMARY_LABELS else [label],
@@ -127,7 +127,7 @@ def test_headers_as_whole_questions_and_zh_hant(
     words: list[str],
 ) -> None:  # fmt: skip
     w_vs, w_s, w_n, w_d, _ = words
-    rows = [
+    rows: list[list[Any]] = [
         ["顧客滿意度調查" if words is CSAT_HANT else "顾客满意度调查"],
         ["序号", customer, date_header, *items],
         [1, "華強電子", "2024/6/12", w_vs, w_s, w_s, w_n, w_vs, w_s, w_s],
@@ -176,7 +176,7 @@ def test_missing_item_column_is_a_notice_naming_the_headers(rules: Rules, tmp_pa
     """A sheet without a column for an item: read with it unanswered, and a notice names the
     item and the header cells that matched nothing."""
     header = ["序号", "客户名称", "回复日期", *ITEMS_ZH[:4], "物流", *ITEMS_ZH[5:]]
-    rows = [header, [1, "甲公司", "2024-06-12", *[vs] * 7]]
+    rows: list[list[Any]] = [header, [1, "甲公司", "2024-06-12", *[vs] * 7]]
     path = save(tmp_path / "lost.xlsx", {"Sheet1": rows})
     run = score_files([str(path)], rules)
     [got] = run.scored
@@ -190,7 +190,10 @@ def test_missing_item_column_is_a_notice_naming_the_headers(rules: Rules, tmp_pa
 def test_customers_never_from_person_or_phone_columns(rules: Rules, tmp_path: Path) -> None:
     """联系人 and 电话 are the clerk's columns: a table without a customer column is refused
     rather than scored under a contact person's name."""
-    rows = [["序号", "联系人", "电话", *ITEMS_ZH], [1, "张经理", "0755-1234", *[vs] * 7]]
+    rows: list[list[Any]] = [
+        ["序号", "联系人", "电话", *ITEMS_ZH],
+        [1, "张经理", "0755-1234", *[vs] * 7],
+    ]
     path = save(tmp_path / "nocust.xlsx", {"Sheet1": rows})
     run = score_files([str(path)], rules, H1)
     assert run.scored == []
