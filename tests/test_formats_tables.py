@@ -16,6 +16,7 @@ import pytest
 from formats_builders import (
     CSAT,
     CSAT_HANT,
+    EN_SATISFACTION,
     ITEMS_HANT,
     ITEMS_ZH,
     levels,
@@ -201,3 +202,48 @@ def test_customers_never_from_person_or_phone_columns(rules: Rules, tmp_path: Pa
     run = score_files([str(path)], rules, H1)
     assert run.scored == []
     assert run.rejected and all("customer" in r.reason for r in run.rejected)
+
+
+def test_numbered_english_question_headers(rules: Rules, tmp_path: Path) -> None:
+    """Another platform's pattern (FORMATS §2, last point): `Q3.` / `3.` numbering, question text
+    containing the item's name, metadata first."""
+    header = [
+        "Response ID",
+        "Submitted at",
+        "Q1. Company",
+        "Q2. How satisfied are you with our product quality?",
+        "Q3. How do you rate our RoHS compliance?",
+        "4. Service",
+        "5. Improvement responsiveness",
+        "6. Packaging and transport",
+        "7. Delivery date",
+        "8. Delivery quantity",
+    ]
+    vs, s, n = EN_SATISFACTION[:3]
+    rows: list[list[Any]] = [
+        header,
+        ["r1", "2024-06-12 10:00:00", "ACME Ltd.", s, s, vs, n, s, s, s],
+    ]
+    run = score_files([str(save(tmp_path / "q.xlsx", {"Sheet1": rows}))], rules, H1)
+    assert run.rejected == []
+    [got] = run.scored
+    assert got.response.customer == "ACME Ltd."
+    # 20 + 18 + 20 + 11 + 9 + 4 + 4 = 86
+    assert (got.total, got.complete) == (86.0, True)
+
+
+def test_a_header_naming_two_items_matches_neither(rules: Rules, tmp_path: Path) -> None:
+    """`您对我司交付日期和交付数量的满意度` contains two items' names: it is neither, and the
+    notices name both items and that header cell."""
+    header = ["客户名称", *ITEMS_ZH[:5], "您对我司交付日期和交付数量的满意度"]
+    rows: list[list[Any]] = [header, ["甲公司", *[vs] * 6]]
+    path = save(tmp_path / "two.xlsx", {"Sheet1": rows})
+    run = score_files([str(path)], rules, H1)
+    [got] = run.scored
+    assert got.items["delivery_date"].level is None
+    assert got.items["delivery_quantity"].level is None
+    # answered 25 + 20 + 20 + 15 + 10 = 90 of weight 90 -> 100, incomplete
+    assert (got.total, got.complete) == (100.0, False)
+    sheet = notices(run, "Sheet1")
+    for item in ("交付日期", "交付数量"):
+        assert any(item in m.message and "G1" in m.message for m in sheet), sheet
