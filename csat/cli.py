@@ -26,7 +26,7 @@ from csat.capa import STATUSES
 from csat.chase import not_replied
 from csat.config import LoadedRules, find_config, load_rules
 from csat.errors import ConfigError, CsatError, UsageError
-from csat.models import Rejection, ScoredResponse, Skipped
+from csat.models import Notice, Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
 from csat.pipeline import Recorded, iter_outcomes, record_outcomes
 from csat.report import ReportResult, build_report, summary_json
@@ -145,6 +145,13 @@ def score(
             "default: from each reply date."
         ),
     ] = None,
+    scale: Annotated[
+        str | None,
+        typer.Option(
+            help="Read every sheet on this rating scale (see csat config check) instead of "
+            "choosing one per sheet from the words on it."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Score only; write nothing.")] = False,
@@ -162,14 +169,23 @@ def score(
     with _errors():
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
+        if scale is not None and scale not in loaded.rules.scales:
+            raise UsageError(
+                f"unknown scale '{scale}': one of {', '.join(loaded.rules.scales)} ({loaded.path})"
+            )
+        today = date.today()
         progress = None if as_json else _progress_callback()
         with ExitStack() as stack:
             if dry_run:
-                outcomes: Iterator[Any] = iter_outcomes(paths, loaded.rules, the_period, progress)
+                outcomes: Iterator[Any] = iter_outcomes(
+                    paths, loaded.rules, the_period, progress, scale=scale, today=today
+                )
             else:
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
-                outcomes = record_outcomes(paths, loaded, store, now, the_period, progress)
+                outcomes = record_outcomes(
+                    paths, loaded, store, now, the_period, progress, scale=scale, today=today
+                )
                 # Closed before the store (LIFO): an interrupted file rolls back cleanly.
                 stack.callback(outcomes.close)
             if as_json:
@@ -183,6 +199,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     """Stream the SPEC §7 document: scored entries as they come, the short lists at the end."""
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
+    notices: list[Notice] = []
     counts = {"scored": 0, "rejected": 0, "flagged": 0}
     stream.write('{"period": ' + json.dumps(period) + ', "scored": [')
     for outcome in outcomes:
@@ -195,10 +212,14 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
             rejected.append(outcome)
         elif isinstance(outcome, Skipped):
             skipped.append(outcome)
+        elif isinstance(outcome, Notice):
+            notices.append(outcome)
     counts["rejected"] = len(rejected)
     rejected_json = json.dumps([r.as_json() for r in rejected], ensure_ascii=False)
     skipped_json = json.dumps([s.as_json() for s in skipped], ensure_ascii=False)
+    notices_json = json.dumps([n.as_json() for n in notices], ensure_ascii=False)
     stream.write(f'],\n"rejected": {rejected_json},\n"skipped": {skipped_json},\n')
+    stream.write(f'"notices": {notices_json},\n')
     stream.write(f'"summary": {json.dumps(counts)}}}\n')
     stream.flush()
     return counts
@@ -240,6 +261,7 @@ def _print_human(
     table.add_column("Flags", overflow="fold")
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
+    notices: list[Notice] = []
     recorded: list[Recorded] = []
     periods: set[str] = set()
     counts = {"scored": 0, "rejected": 0, "flagged": 0}
@@ -250,6 +272,8 @@ def _print_human(
             skipped.append(outcome)
         elif isinstance(outcome, Recorded):
             recorded.append(outcome)
+        elif isinstance(outcome, Notice):
+            notices.append(outcome)
         else:
             periods.add(outcome.response.period)
             counts["scored"] += 1
@@ -270,6 +294,7 @@ def _print_human(
         out.print(rt)
     for s in skipped:
         out.print(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
+    _print_notices(notices)
     if store is None:
         where = "not recorded (dry run)"
     else:
@@ -288,6 +313,20 @@ def _print_human(
         f" · rules {loaded.sha256[:12]} ({_esc(str(loaded.path))}) · {where}"
     )
     return counts
+
+
+def _print_notices(notices: list[Notice]) -> None:
+    """Notices, the same message over many sheets said once with the count (2,000 forms all
+    read on the same scale is one line, not 2,000)."""
+    grouped: dict[str, list[Notice]] = {}
+    for n in notices:
+        grouped.setdefault(n.message, []).append(n)
+    for message, group in grouped.items():
+        first = group[0]
+        where = first.file + (f" [{first.sheet}]" if first.sheet else "")
+        if len(group) > 1:
+            where += f" and {len(group) - 1} more"
+        out.print(f"[yellow]notice[/yellow] {_esc(where)}: {_esc(message)}")
 
 
 def _score_row(s: ScoredResponse, rules: Any) -> list[str]:
@@ -316,6 +355,100 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+@app.command()
+def inspect(
+    paths: Annotated[list[str], typer.Argument(help="Survey files or folders holding them.")],
+    scale: Annotated[
+        str | None, typer.Option(help="Explain the sheets as read on this scale.")
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Explain how each file and sheet is read, without scoring or recording anything.
+
+    Example: [bold]csat inspect returns/wjx-export.xlsx[/bold]
+
+    For every file: its format and encoding; for every sheet: the layout (table or form), the
+    header rows, what each column became (an item, a field, or nothing, and why), the rating
+    scale chosen and the words that decided it, and the rows skipped as not replies.
+    """
+    from csat.intake import discover
+    from csat.intake.files import InputFile
+    from csat.intake.inspect import inspect_file
+
+    with _errors():
+        loaded = _rules(config)
+        _check_scale(scale, loaded)
+        infos: list[dict[str, Any]] = []
+        for found in discover(paths):
+            if isinstance(found, InputFile):
+                info = inspect_file(found, loaded.rules, scale)
+                if as_json:
+                    infos.append(info.as_json())
+                else:
+                    _print_inspection(info)
+            elif as_json:
+                infos.append({"file": found.file, "skipped": found.reason})
+            else:
+                out.print(f"[dim]skipped {_esc(found.file)}: {_esc(found.reason)}[/dim]")
+        if as_json:
+            sys.stdout.write(json.dumps({"files": infos}, ensure_ascii=False, indent=1) + "\n")
+
+
+def _print_inspection(info: Any) -> None:
+    how = info.format or "unreadable"
+    if info.encoding:
+        sep = {"\t": "tab", ",": "comma", ";": "semicolon"}.get(info.delimiter or "", "")
+        how += f", {info.encoding}" + (f", {sep}-separated" if sep else "")
+    out.print(f"[bold]{_esc(info.file)}[/bold] ({_esc(how)}; {_esc(info.kind)})")
+    if info.problem:
+        out.print(f"  [red]cannot be read: {_esc(info.problem)}[/red]")
+    for sh in info.sheets:
+        head = f"  sheet [bold]{_esc(sh.name)}[/bold]: {sh.layout}"
+        if sh.header_rows:
+            first, last = sh.header_rows
+            head += f", header row {first}" if first == last else f", header rows {first}-{last}"
+        if sh.layout == "table":
+            head += f", {sh.replies} reply rows"
+        out.print(head)
+        if sh.layout in ("empty", "none"):
+            if sh.layout == "none":
+                out.print("    [red]no survey found: no customer column with items[/red]")
+            continue
+        table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2, 0, 4))
+        for name in ("Cell", "Header", "Became", "Why"):
+            table.add_column(name, overflow="fold")
+        for c in sh.columns:
+            colour = (
+                "green"
+                if c.became.startswith(("item", "level"))
+                else ("cyan" if c.became.startswith("field") else "dim")
+            )
+            table.add_row(
+                c.cell, _esc(c.header), f"[{colour}]{_esc(c.became)}[/{colour}]", _esc(c.why)
+            )
+        out.print(table)
+        out.print(f"    read on {_esc(sh.scale_reason or '')}")
+        for word, readings in sh.ambiguous.items():
+            where = ", ".join(f"{lv} on {sc}" for sc, lv in readings.items())
+            out.print(f"    [red]ambiguous: '{_esc(word)}' means {_esc(where)}[/red]")
+        for key in sh.missing_items:
+            out.print(f"    [yellow]no column for item {key}: read as unanswered[/yellow]")
+        for skip in sh.rows_skipped:
+            out.print(f"    skipped row {skip['row']}: {_esc(skip['why'])}")
+        if sh.blank_rows:
+            out.print(f"    {sh.blank_rows} blank rows")
+
+
+def _check_scale(scale: str | None, loaded: LoadedRules) -> None:
+    if scale is not None and scale not in loaded.rules.scales:
+        raise UsageError(
+            f"unknown scale '{scale}': one of {', '.join(loaded.rules.scales)} ({loaded.path})"
+        )
 
 
 @app.command()

@@ -40,8 +40,24 @@ class Labels(_Strict):
 class Level(_Strict):
     number: int = Field(ge=1, le=5, description="The plain number 1-5 that also means this level.")
     labels: Labels = Field(description="How forms and reports print this level.")
-    aliases: NonEmptyAliases = Field(
-        description="Texts that mean this level in returned surveys (zh-Hans, zh-Hant, en)."
+
+
+class PlainNumbers(StrEnum):
+    level = "level"
+    position = "position"
+
+
+class Scale(_Strict):
+    description: str = Field(default="", description="Where this scale is used, for people.")
+    words: dict[Key, NonEmptyAliases] = Field(
+        description="Level key -> the words of this scale for it (zh-Hans, zh-Hant, en). "
+        "A word means its level only on a sheet read on this scale."
+    )
+    numbers: PlainNumbers = Field(
+        default=PlainNumbers.level,
+        description="What a plain number means: `level` (5 = the level numbered 5), or "
+        "`position` (1 = the first word listed here, as in a platform's export by option "
+        "number). A `position` scale is used only when pinned (--scale or `scale:`).",
     )
 
 
@@ -86,12 +102,42 @@ class Headers(_Strict):
     rating: NonEmptyAliases = Field(
         description="Header of a form's rating column (when a form has no level columns)."
     )
+    submitted: list[str] = Field(
+        default_factory=list,
+        description="Submission-time columns of survey platforms: the reply date when a sheet "
+        "has no date column.",
+    )
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="Columns known to hold no answer (platform metadata, the respondent's own "
+        "name or e-mail, a clerk's totals): never the customer, never an item.",
+    )
 
 
 class Marks(_Strict):
     ticked: NonEmptyAliases = Field(description="Cell texts that mark a level column as chosen.")
     unticked: list[str] = Field(description="Cell texts that mean 'not chosen' (blank always is).")
     unanswered: list[str] = Field(description="Rating texts that mean the item was not answered.")
+
+
+class DateOrder(StrEnum):
+    ambiguous = "ambiguous"
+    day_first = "day_first"
+    month_first = "month_first"
+
+
+class Dates(_Strict):
+    order: DateOrder = Field(
+        default=DateOrder.ambiguous,
+        description="How to read 12/06/2024: day_first (12 June), month_first (6 December), or "
+        "ambiguous (refused where the date decides the period).",
+    )
+    earliest: date = Field(
+        default=date(1990, 1, 1), description="A reply date or period before this is a typo."
+    )
+    latest_years_ahead: int = Field(
+        default=1, ge=0, le=50, description="A reply date this many years after today is a typo."
+    )
 
 
 class Limits(_Strict):
@@ -161,6 +207,13 @@ class Rules(_Strict):
     cadence: Cadence = Field(
         default=Cadence.half_year, description="Period a reply date falls in without --period."
     )
+    scales: dict[Key, Scale] = Field(
+        description="Rating scales; each sheet is read on the one that fits its words (SPEC §3)."
+    )
+    scale: Key | None = Field(
+        default=None, description="Read every sheet on this scale instead of choosing per sheet."
+    )
+    dates: Dates = Field(default_factory=Dates, description="Reading reply dates.")
     headers: Headers = Field(description="Header and label aliases for import.")
     marks: Marks = Field(description="Tick marks and 'not answered' texts.")
     limits: Limits = Field(default_factory=Limits, description="Resource limits for reading xlsx.")
@@ -176,11 +229,22 @@ class Rules(_Strict):
 
     # Lookup tables built once per Rules object; intake uses them per cell.
     @cached_property
-    def level_by_alias(self) -> dict[str, str]:
-        table = {normalize(a): key for key, lv in self.levels.items() for a in lv.aliases}
-        table.update({normalize(lv.labels.zh): k for k, lv in self.levels.items()})
-        table.update({normalize(lv.labels.en): k for k, lv in self.levels.items()})
-        return table
+    def scale_words(self) -> dict[str, dict[str, str]]:
+        """Scale key -> normalised word -> level key."""
+        return {
+            key: {normalize(w): lv for lv, words in sc.words.items() for w in words}
+            for key, sc in self.scales.items()
+        }
+
+    @cached_property
+    def scale_positions(self) -> dict[str, dict[int, str]]:
+        """Scale key -> option position (1 = first word listed) -> level key."""
+        return {key: dict(enumerate(sc.words, start=1)) for key, sc in self.scales.items()}
+
+    @cached_property
+    def any_level_word(self) -> frozenset[str]:
+        """Every word of every scale: what can head a level column or fill a rating cell."""
+        return frozenset(w for table in self.scale_words.values() for w in table)
 
     @cached_property
     def level_by_number(self) -> dict[int, str]:
@@ -196,7 +260,8 @@ class Rules(_Strict):
 
     @cached_property
     def field_by_alias(self) -> dict[str, str]:
-        """Header/label text -> one of customer, customer_code, date, comments, rating."""
+        """Header/label text -> customer, customer_code, date, comments, rating, submitted,
+        or ignore."""
         return {
             normalize_label(alias): name
             for name, aliases in self.headers.model_dump().items()
@@ -275,6 +340,23 @@ def _rule_problems(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
     for i, lv in enumerate(r.flags.flag_levels):
         if lv not in r.levels:
             out.append((("flags", "flag_levels", i), f"unknown level '{lv}'"))
+    for key, sc in r.scales.items():
+        seen: dict[str, str] = {}
+        for lv, words in sc.words.items():
+            if lv not in r.levels:
+                out.append((("scales", key, "words", lv), f"unknown level '{lv}'"))
+            for i, w in enumerate(words):
+                owner = seen.setdefault(normalize(w), lv)
+                if owner != lv:
+                    out.append(
+                        (("scales", key, "words", lv, i), f"word '{w}' also stands for {owner}")
+                    )
+        if sc.numbers is PlainNumbers.position and len(sc.words) != len(r.levels):
+            out.append((("scales", key, "words"), "a position scale lists a word for every level"))
+    if not r.scales:
+        out.append((("scales",), "at least one scale is needed"))
+    if r.scale is not None and r.scale not in r.scales:
+        out.append((("scale",), f"unknown scale '{r.scale}': one of {', '.join(r.scales)}"))
     out += _alias_clashes(r)
     return out
 
@@ -282,7 +364,6 @@ def _rule_problems(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
 def _alias_clashes(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
     out: list[tuple[tuple[str | int, ...], str]] = []
     groups: list[tuple[str, Mapping[str, list[str]], Any]] = [
-        ("levels", {k: v.aliases for k, v in r.levels.items()}, normalize),
         ("items", {k: v.aliases for k, v in r.items.items()}, normalize_label),
         ("headers", r.headers.model_dump(), normalize_label),
     ]
@@ -302,17 +383,16 @@ def _alias_clashes(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
                             f"alias '{alias}' also belongs to {owner}",
                         )
                     )
-                if section != "levels":
-                    other = seen_labels.setdefault(normalize_label(alias), (section, key))
-                    if other[0] != section:
-                        out.append(
-                            (
-                                (section, key, "aliases", i)
-                                if section != "headers"
-                                else (section, key, i),
-                                f"alias '{alias}' also belongs to {other[0]}.{other[1]}",
-                            )
+                other = seen_labels.setdefault(normalize_label(alias), (section, key))
+                if other[0] != section:
+                    out.append(
+                        (
+                            (section, key, "aliases", i)
+                            if section != "headers"
+                            else (section, key, i),
+                            f"alias '{alias}' also belongs to {other[0]}.{other[1]}",
                         )
+                    )
     return out
 
 

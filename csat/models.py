@@ -112,7 +112,21 @@ class Skipped:
         return {"file": self.file, "reason": self.reason}
 
 
-Outcome = ScoredResponse | Rejection | Skipped
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something read that deserves a look (a missing item column, the scale chosen, rows
+    skipped as summary lines): reported, never changes a score or an exit code."""
+
+    file: str
+    sheet: str | None
+    cell: str | None
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+
+Outcome = ScoredResponse | Rejection | Skipped | Notice
 
 
 @dataclass
@@ -123,11 +137,14 @@ class ScoreRun:
     scored: list[ScoredResponse] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         if isinstance(outcome, ScoredResponse):
             self.scored.append(outcome)
         elif isinstance(outcome, Rejection):
             self.rejected.append(outcome)
+        elif isinstance(outcome, Notice):
+            self.notices.append(outcome)
         else:
             self.skipped.append(outcome)

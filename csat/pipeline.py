@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from csat.config import LoadedRules, Rules
 from csat.intake import InputFile, discover, read_file
-from csat.models import Outcome, Rejection, Response, ScoredResponse, ScoreRun, Skipped
+from csat.models import Outcome, Rejection, Response, ScoreRun, Skipped
 from csat.periods import Period
 from csat.scoring import Scorer
 from csat.store import ImportResult, Store, file_sha256
@@ -25,10 +25,20 @@ class Recorded:
     result: ImportResult
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the inputs: the period they answer, a pinned scale, and today (for the
+    plausible range of reply dates)."""
+
+    period: Period | None = None
+    scale: str | None = None
+    today: date | None = None
+
+
 def _score_file(
-    item: InputFile, rules: Rules, scorer: Scorer, period: Period | None
-) -> Iterator[ScoredResponse | Rejection | Skipped]:
-    for got in read_file(item, rules, period):
+    item: InputFile, rules: Rules, scorer: Scorer, options: ReadOptions
+) -> Iterator[Outcome]:
+    for got in read_file(item, rules, options.period, scale=options.scale, today=options.today):
         yield scorer.score(got) if isinstance(got, Response) else got
 
 
@@ -43,17 +53,24 @@ def _inputs(
 
 
 def iter_outcomes(
-    paths: list[str], rules: Rules, period: Period | None = None, progress: Progress | None = None
+    paths: list[str],
+    rules: Rules,
+    period: Period | None = None,
+    progress: Progress | None = None,
+    *,
+    scale: str | None = None,
+    today: date | None = None,
 ) -> Iterator[Outcome]:
     """Score every response in the given files and folders, yielding results as they come, so
     memory stays flat however many responses there are. Records nothing."""
     scorer = Scorer(rules)
+    options = ReadOptions(period, scale, today)
     skipped, files = _inputs(paths)
     yield from skipped
     for done, item in enumerate(files):
         if progress:
             progress(done, len(files), item.shown)
-        yield from _score_file(item, rules, scorer, period)
+        yield from _score_file(item, rules, scorer, options)
     if progress:
         progress(len(files), len(files), "")
 
@@ -65,10 +82,14 @@ def record_outcomes(
     now: datetime,
     period: Period | None = None,
     progress: Progress | None = None,
+    *,
+    scale: str | None = None,
+    today: date | None = None,
 ) -> Generator[Outcome | Recorded, None, None]:
     """As iter_outcomes, recording each file in the store in one transaction. A file imported
     before is not read again: it comes back as Skipped with the earlier import named."""
     scorer = Scorer(loaded.rules)
+    options = ReadOptions(period, scale, today)
     db = store.path.resolve()
     own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
     skipped, files = _inputs(paths, own)
@@ -76,7 +97,7 @@ def record_outcomes(
     for done, item in enumerate(files):
         if progress:
             progress(done, len(files), item.shown)
-        outcomes = _score_file(item, loaded.rules, scorer, period)
+        outcomes = _score_file(item, loaded.rules, scorer, options)
         try:
             sha = file_sha256(item.path)
         except OSError as exc:
@@ -100,9 +121,16 @@ def record_outcomes(
         progress(len(files), len(files), "")
 
 
-def score_files(paths: list[str], rules: Rules, period: Period | None = None) -> ScoreRun:
+def score_files(
+    paths: list[str],
+    rules: Rules,
+    period: Period | None = None,
+    *,
+    scale: str | None = None,
+    today: date | None = None,
+) -> ScoreRun:
     """Score everything and collect it: the convenient form for scripts and tests."""
     run = ScoreRun(str(period) if period else None)
-    for outcome in iter_outcomes(paths, rules, period):
+    for outcome in iter_outcomes(paths, rules, period, scale=scale, today=today):
         run.add(outcome)
     return run

@@ -22,7 +22,7 @@ import orjson
 from csat.capa import CapaPlan, next_status
 from csat.customers import Customer
 from csat.errors import CsatError
-from csat.models import Flag, Rejection, Response, ScoredResponse, Skipped, Source
+from csat.models import Flag, Notice, Rejection, Response, ScoredResponse, Skipped, Source
 from csat.periods import Period
 from csat.text import normalize
 
@@ -275,9 +275,9 @@ class Store:
         rules_sha256: str,
         rules_text: str,
         period: Period | None,
-        outcomes: Iterable[ScoredResponse | Rejection | Skipped],
+        outcomes: Iterable[ScoredResponse | Rejection | Skipped | Notice],
         now: datetime,
-    ) -> Iterator[ScoredResponse | Rejection | Skipped | ImportResult]:
+    ) -> Iterator[ScoredResponse | Rejection | Skipped | Notice | ImportResult]:
         """Record one file's outcomes in one transaction, yielding each as it is stored and then
         the ImportResult. A file recorded before (same SHA-256) records nothing."""
         with self._write() as conn:
@@ -307,6 +307,9 @@ class Store:
             result = ImportResult(import_id)
             periods: set[str] = set()
             for outcome in outcomes:
+                if isinstance(outcome, Notice):  # shown to the user, not part of the record
+                    yield outcome
+                    continue
                 if isinstance(outcome, Skipped):  # not a survey after all: no import recorded
                     conn.execute("DELETE FROM imports WHERE id = ?", (import_id,))
                     yield outcome

@@ -25,7 +25,7 @@ def test_score_json_shape_is_exactly_the_specs() -> None:
     result = run("score", CONSOLIDATED, "--period", "2024H1", "--json")
     assert result.exit_code == 3, result.output
     doc = json.loads(result.stdout)  # one document, nothing else on stdout
-    assert list(doc) == ["period", "scored", "rejected", "skipped", "summary"]
+    assert list(doc) == ["period", "scored", "rejected", "skipped", "notices", "summary"]
     assert doc["period"] == "2024H1"
     assert doc["summary"] == {"scored": 29, "rejected": 1, "flagged": 16}
     assert doc["rejected"] == [
@@ -33,7 +33,7 @@ def test_score_json_shape_is_exactly_the_specs() -> None:
             "file": CONSOLIDATED,
             "sheet": "2024上半年",
             "cell": "F17",
-            "reason": "unknown rating '很好' for RoHS情况: write one of "
+            "reason": "unknown rating '很好' for RoHS情况: on scale 'csat' write one of "
             "非常满意/较满意/一般/不满意/非常不满意 (or 1-5)",
         }
     ]

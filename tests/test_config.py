@@ -92,7 +92,9 @@ def test_points_rules(tmp_path: Path) -> None:
 
 
 def test_alias_clash_and_grade_bands_and_unknown_flag_level(tmp_path: Path) -> None:
-    path = edited(tmp_path, "aliases: [不满意, 不滿意,", "aliases: [不满意, 一般,")
+    path = edited(
+        tmp_path, "dissatisfied: [不满意, 不滿意, Dissatisfied]", "dissatisfied: [不满意, 一般]"
+    )
     path.write_text(
         path.read_text(encoding="utf-8")
         .replace(
@@ -105,7 +107,7 @@ def test_alias_clash_and_grade_bands_and_unknown_flag_level(tmp_path: Path) -> N
         encoding="utf-8",
     )
     got = "\n".join(problems(path))
-    assert "levels.dissatisfied.aliases.1: alias '一般' also belongs to neutral" in got
+    assert "scales.csat.words.dissatisfied.1: word '一般' also stands for neutral" in got
     assert "grade bands must descend" in got
     assert "flags.flag_levels.1: unknown level 'awful'" in got
 

@@ -108,7 +108,7 @@ def test_unknown_rating_names_cell_and_text_and_the_rest_goes_through(
     assert "'很好'" in rej.reason and "服务情况" in rej.reason
 
 
-@pytest.mark.parametrize("value", [0, 6, 4.5, "4.5"])
+@pytest.mark.parametrize("value", [0, 4.5, "4.5", 11, "-1"])
 def test_numbers_outside_one_to_five_are_unknown(
     rules: Rules, workbook: Callable[..., Path], value: object
 ) -> None:
@@ -117,6 +117,23 @@ def test_numbers_outside_one_to_five_are_unknown(
     path = workbook("n.xlsx", [TABLE_HEADER, row("甲", ratings, "2024-06-01")])
     [rej] = score_files([str(path)], rules).rejected
     assert rej.cell == "E2" and "unknown rating" in rej.reason
+
+
+@pytest.mark.parametrize("value", [6, 10, "7", "8分"])
+def test_a_value_above_five_puts_the_whole_column_on_another_range(
+    rules: Rules, workbook: Callable[..., Path], value: object
+) -> None:
+    """A 1-10 column is not on the five levels: its 1-5 cells are not read as levels either."""
+    first, second = list(GOOD), list(GOOD)
+    first[0], second[0] = value, 4
+    path = workbook(
+        "n.xlsx",
+        [TABLE_HEADER, row("甲", first, "2024-06-01"), row("乙", second, "2024-06-01")],
+    )
+    run = score_files([str(path)], rules)
+    assert run.scored == []
+    assert [r.cell for r in run.rejected] == ["E2", "E3"]
+    assert all("not on the five levels" in r.reason for r in run.rejected)
 
 
 def test_row_problems(rules: Rules, workbook: Callable[..., Path]) -> None:
@@ -142,9 +159,12 @@ def test_row_problems(rules: Rules, workbook: Callable[..., Path]) -> None:
         ("E5:K5", "too few items answered"),
         ("E6:K6", "no rating at all"),
     }
-    # With --period the undated reply is scored; the others still are not.
+    # With --period the undated reply is scored, and so is the one whose date is not
+    # understood (its period no longer depends on it: a notice says so).
     run = score_files([str(path)], rules, H1)
-    assert [s.response.customer for s in run.scored] == ["丙"]
+    assert [s.response.customer for s in run.scored] == ["乙", "丙"]
+    [notice] = [n for n in run.notices if n.cell == "D3"]
+    assert "'next week' is not a date" in notice.message and "--period" in notice.message
 
 
 # ------------------------------------------------------------------------ form layout

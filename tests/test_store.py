@@ -16,7 +16,7 @@ import pytest
 from conftest import DATA, ROOT, TABLE_HEADER
 
 from csat.config import LoadedRules, load_rules
-from csat.models import Rejection, ScoredResponse, Skipped
+from csat.models import Notice, Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
 from csat.pipeline import Recorded, record_outcomes
 from csat.store import SCHEMA_VERSION, Store, StoreError
@@ -137,6 +137,7 @@ def test_ctrl_c_during_an_import_records_nothing_of_that_file(
     with Store.open(db) as store:
         record(store, loaded, DATA / "returned-form-zh-苏州科创.xlsx")
         stream = record_outcomes([str(DATA / "consolidated-2024H1.xlsx")], loaded, store, NOW, H1)
+        assert isinstance(next(stream), Notice)  # the scale the sheet is read on
         taken = [next(stream) for _ in range(5)]
         assert all(isinstance(t, ScoredResponse) for t in taken)
         with pytest.raises(KeyboardInterrupt):
@@ -222,7 +223,7 @@ def test_rejection_objects_survive_the_round_trip(tmp_path: Path, loaded: Loaded
                 str(DATA / "consolidated-2024H1.xlsx"),
                 "2024上半年",
                 "F17",
-                "unknown rating '很好' for RoHS情况: write one of "
+                "unknown rating '很好' for RoHS情况: on scale 'csat' write one of "
                 "非常满意/较满意/一般/不满意/非常不满意 (or 1-5)",
             )
         ]

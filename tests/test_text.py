@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csat.config import Rules
-from csat.intake.cells import RatingReader, UnknownValue
+from csat.intake.scales import BadRating, ValueMap, choose_scale, rating_word
 from csat.text import normalize, normalize_label
 
 _S2T = opencc.OpenCC("s2t")
@@ -54,11 +54,24 @@ def test_any_item_alias_matches_its_item_however_typed(
     assert rules.item_by_alias[normalize_label(decorate(alias, d, header=True))] == key
 
 
+def read(rules: Rules, value: object, scale: str = "csat") -> str | None:
+    """A value read on the given scale, as a sheet pinned to it reads it."""
+    return ValueMap(rules, choose_scale((), rules, scale)).level(value, "产品质量")
+
+
 @given(data=st.data(), d=decorations)
-def test_any_level_alias_reads_as_its_level(rules: Rules, data: st.DataObject, d: dict) -> None:
-    key = data.draw(st.sampled_from(sorted(rules.levels)))
-    alias = data.draw(st.sampled_from(rules.levels[key].aliases))
-    assert RatingReader(rules).level(decorate(alias, d, header=False)) == key
+def test_any_word_of_a_scale_reads_as_its_level_however_typed(
+    rules: Rules, data: st.DataObject, d: dict
+) -> None:
+    scale = data.draw(st.sampled_from(sorted(rules.scales)))
+    key = data.draw(st.sampled_from(sorted(rules.scales[scale].words)))
+    word = data.draw(st.sampled_from(rules.scales[scale].words[key]))
+    typed = decorate(word, d, header=False)
+    assert read(rules, typed, scale) == key
+    # the same word decides the scale when it is the only one seen: never another level
+    choice = choose_scale([rating_word(typed, rules.unanswered) or ""], rules)
+    if not choice.ambiguous:
+        assert rules.scale_words[choice.scale][rating_word(typed, rules.unanswered) or ""] == key
 
 
 @given(
@@ -72,7 +85,8 @@ def test_plain_numbers_one_to_five_are_levels(rules: Rules, number: int, form: s
         "wide": full_width(str(number)),
         "textfloat": f"{number}.0",
     }[form]
-    assert rules.levels[RatingReader(rules).level(value)].number == number
+    for scale in ("csat", "platform", "quality_en"):
+        assert rules.levels[read(rules, value, scale) or ""].number == number
 
 
 @given(
@@ -82,18 +96,16 @@ def test_plain_numbers_one_to_five_are_levels(rules: Rules, number: int, form: s
     )
 )
 def test_other_numbers_and_words_are_unknown(rules: Rules, value: object) -> None:
-    reader = RatingReader(rules)
     try:
-        reader.level(value)
-    except UnknownValue:
+        read(rules, value)
+    except BadRating:
         return
     raise AssertionError(f"{value!r} was accepted as a rating")
 
 
 def test_unanswered_markers(rules: Rules) -> None:
-    reader = RatingReader(rules)
-    for value in [None, "", "  ", "-", "/", "N/A", "n/a", "NA", "无", "不适用", "不適用"]:
-        assert reader.level(value) is None, value
+    for value in [None, "", "  ", "-", "/", "N/A", "n/a", "NA", "无", "不适用", "不適用", "(跳过)"]:
+        assert read(rules, value) is None, value
 
 
 def test_whitespace_rules() -> None:
@@ -106,7 +118,7 @@ def test_whitespace_rules() -> None:
 
 
 def test_middle_column_of_the_procedure_is_neutral(rules: Rules) -> None:
-    reader = RatingReader(rules)
-    assert reader.level("满意") == "neutral"
-    assert reader.level("滿意") == "neutral"
-    assert reader.level("Satisfied") == "satisfied"
+    assert read(rules, "满意") == "neutral"
+    assert read(rules, "滿意") == "neutral"
+    assert read(rules, "Satisfied") == "satisfied"
+    assert read(rules, "满意", "platform") == "satisfied"

@@ -29,3 +29,8 @@ def column_letter(index: int) -> str:
 def cell_name(row: int, col: int) -> str:
     """0-based row and column -> A1 reference."""
     return f"{column_letter(col)}{row + 1}"
+
+
+class CellError(str):
+    """A cell holding a spreadsheet error (#DIV/0!, #N/A …) rather than a value: readers
+    deliver it as this type so layouts can refuse it by cell instead of reading it as text."""

@@ -1,0 +1,150 @@
+"""Header text -> what a column holds (SPEC §3 table layout), on principles, not platforms.
+
+A header may be a short label (产品质量), a whole question (`2、您对我司产品质量的满意度`), a
+platform's matrix row (`Q5 … [Product quality]`, `Question - Product quality`,
+`5、题干(矩阵单选题 *必答)—产品质量`) or a band of several header rows (tags, question text, row
+labels, import ids). Numbering prefixes and type tags are split off, row labels are tried first,
+and an item matches when exactly one item's alias is contained in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from csat.config import Rules
+from csat.text import normalize, normalize_label
+
+# `2、` `Q3.` `3.` `(4)` `第5题` `Q2_1:` at the start of a question header.
+_NUMBERING = re.compile(
+    r"^(?:q\d+(?:[_.]\d+)*\s*[.:、)]?|\d+(?:\.\d+)*\s*[、.:)]|\(\d+\)|第\d+题\s*[:、.]?)\s*"
+)
+_ROW_BRACKET = re.compile(r"^(.*?)\s*\[([^\[\]]+)\]\s*$")
+_ROW_DASH = re.compile(r"^(.*\S)\s*(?:—+|--+|–)\s*(\S.*)$")
+_ROW_HYPHEN = re.compile(r"^(.*\S)\s+-\s+(\S.*)$")
+_TRAILING_PUNCT = re.compile(r"[?？。.!！]+$")
+# A field alias this long (or of two words) may be found inside a longer question header.
+_CONTAINED_FIELD_MIN = 4
+# Longer texts are instructions or notes, not questions: nothing is looked for inside them.
+_QUESTION_MAX = 80
+_CONTAINABLE_FIELDS = frozenset({"customer", "comments", "customer_code"})
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderMatch:
+    """What a header became: kind is item, field, ignored or none; `why` says how."""
+
+    kind: str
+    name: str | None
+    why: str
+
+
+NOTHING = HeaderMatch("none", None, "matches no item or field")
+
+
+def _clean(text: str) -> str:
+    """Normalised label without numbering prefix, trailing notes or question marks."""
+    s = normalize(text)
+    s = _NUMBERING.sub("", s, count=1)
+    s = _TRAILING_PUNCT.sub("", s).strip()
+    return normalize_label(s) if s else ""
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """(text, what it is) to try, most specific first: a row label, then the whole question."""
+    s = normalize(text)
+    s = _NUMBERING.sub("", s, count=1)
+    out: list[tuple[str, str]] = []
+    for pattern in (_ROW_BRACKET, _ROW_DASH, _ROW_HYPHEN):
+        m = pattern.match(s)
+        if m and m.group(2).strip():
+            out.append((_clean(m.group(2)), "row label"))
+            out.append((_clean(m.group(1)), "question"))
+            break
+    out.append((_clean(s), "header"))
+    return [(t, w) for t, w in out if t]
+
+
+class HeaderMatcher:
+    """Header matching under one set of rules; results are cached per header text."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._exact: dict[str, tuple[str, str]] = {}
+        for alias, name in rules.field_by_alias.items():
+            self._exact[alias] = ("ignored" if name == "ignore" else "field", name)
+        for alias, key in rules.item_by_alias.items():
+            self._exact.setdefault(alias, ("item", key))
+        self._items: list[tuple[str, str, re.Pattern[str] | None]] = [
+            (alias, key, re.compile(rf"\b{re.escape(alias)}\b") if alias.isascii() else None)
+            for alias, key in rules.item_by_alias.items()
+        ]
+        self._fields = [
+            (alias, name)
+            for alias, name in rules.field_by_alias.items()
+            if name in _CONTAINABLE_FIELDS
+            and (len(alias) >= _CONTAINED_FIELD_MIN if not alias.isascii() else " " in alias)
+        ]
+        self._cache: dict[str, HeaderMatch] = {}
+
+    def text(self, text: str) -> HeaderMatch:
+        """One header or label text (产品质量, `1、您对产品质量的满意度`, 客户名称：)."""
+        if len(text) > 300:
+            return NOTHING
+        got = self._cache.get(text)
+        if got is None:
+            got = self._cache[text] = self._match(text)
+        return got
+
+    def band(self, parts: tuple[str, ...]) -> HeaderMatch:
+        """A column headed by a band of texts, top row first. The lowest part that means
+        something decides (a matrix row label beats its question text)."""
+        fallback = NOTHING
+        for part in reversed(parts):
+            got = self.text(part)
+            if got.kind in ("item", "field"):
+                return got
+            if got.kind == "ignored" or (got.why != NOTHING.why and fallback is NOTHING):
+                fallback = got
+        return fallback
+
+    def _match(self, text: str) -> HeaderMatch:
+        rules = self.rules
+        for piece, what in _pieces(text):
+            hit = self._exact.get(piece)
+            if hit is not None:
+                kind, name = hit
+                return HeaderMatch(kind, name, f"{what} '{piece}'")
+            contained = {
+                key
+                for alias, key, word in self._items
+                if (word.search(piece) if word is not None else alias in piece)
+            }
+            if len(piece) > _QUESTION_MAX:
+                continue
+            if len(contained) == 1:
+                key = contained.pop()
+                return HeaderMatch("item", key, f"{what} contains {rules.items[key].labels.zh}")
+            if len(contained) > 1:
+                names = " and ".join(sorted(rules.items[k].labels.zh for k in contained))
+                return HeaderMatch("none", None, f"names several items ({names})")
+        for piece, what in _pieces(text):
+            if len(piece) > _QUESTION_MAX:
+                continue
+            for alias, name in self._fields:
+                if alias in piece:
+                    return HeaderMatch("field", name, f"{what} contains '{alias}'")
+        return NOTHING
+
+
+_MATCHERS: dict[int, HeaderMatcher] = {}
+
+
+def matcher_for(rules: Rules) -> HeaderMatcher:
+    """The (cached) matcher of these rules: built once per Rules object."""
+    got = _MATCHERS.get(id(rules))
+    if got is None or got.rules is not rules:
+        if len(_MATCHERS) > 16:
+            _MATCHERS.clear()
+        got = _MATCHERS[id(rules)] = HeaderMatcher(rules)
+    return got

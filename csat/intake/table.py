@@ -1,0 +1,307 @@
+"""The table layout (SPEC §3): one reply per row under a header band.
+
+Reading a table is two passes over the rows already in memory: the first classifies rows (reply,
+blank, summary, sign-off), collects each item column's distinct values and settles the scale and
+the value -> level map once; the second builds the replies with dict lookups only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from csat.config import Rules
+from csat.intake.cells import as_text, is_blank
+from csat.intake.grid import Sheet, cell_name, column_letter
+from csat.intake.headers import HeaderMatch, HeaderMatcher, matcher_for
+from csat.intake.raw import RawResponse
+from csat.intake.scales import (
+    BadRating,
+    ScaleChoice,
+    ValueMap,
+    choose_scale,
+    column_range,
+    header_range,
+    other_range_reason,
+    rating_word,
+)
+from csat.models import Rejection, Source
+from csat.text import normalize
+
+HEADER_SEARCH_ROWS = 30
+MAX_BAND_ROWS = 3
+MIN_ITEMS = 2  # one item beside a customer label is a form's text, not a table
+_SUMMARY = frozenset(
+    "合计 总计 平均 平均分 平均值 小计 汇总 总平均 total totals average sum mean subtotal "
+    "grand total".split()
+    + ["grand total", "sub total"]
+)
+_SIGN_OFF = re.compile(
+    r"^(制表|审核|批准|核准|编制|填表人|填表|注|备注|说明|note|notes|prepared by|checked by|"
+    r"approved by|reviewed by)\s*[:：]?"
+)
+_IMPORT_ID = re.compile(r'^\{\s*"?importid"?\s*:')
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the header band and what it became (for `csat inspect`)."""
+
+    index: int
+    cell: str
+    header: str
+    match: HeaderMatch
+    became: str  # item / field / ignored / duplicate / none
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    first_header_row: int  # indices into sheet.rows
+    last_header_row: int
+    columns: list[Column]
+    fields: dict[str, int]
+    items: dict[str, int]
+    item_headers: dict[str, str]
+
+
+def _band_columns(rows: list[list[Any]], width: int) -> list[tuple[str, ...]]:
+    """Each column's header texts down the band, top row first. A merged or spanning cell
+    holds its text in its first column only, and needs no more: the lowest text of a column
+    (a matrix row label, the item under a merged 评价项目) is what decides it."""
+    return [
+        tuple(
+            text
+            for row in rows
+            if c < len(row) and isinstance(row[c], str) and (text := row[c].strip())
+        )
+        for c in range(width)
+    ]
+
+
+def _looks_like_header_row(row: list[Any], rules: Rules) -> bool:
+    """A row that can be a lower row of a header band: text only, and no rating words."""
+    words = rules.any_level_word
+    has_text = False
+    for v in row:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        if not isinstance(v, str):
+            return False
+        if normalize(v) in words or normalize(v) in rules.unanswered:
+            return False
+        has_text = True
+    return has_text
+
+
+def _layout(sheet: Sheet, top: int, height: int, matcher: HeaderMatcher) -> TableLayout | None:
+    band = sheet.rows[top : top + height]
+    width = max(len(r) for r in band)
+    columns: list[Column] = []
+    fields: dict[str, int] = {}
+    items: dict[str, int] = {}
+    item_headers: dict[str, str] = {}
+    for c, parts in enumerate(_band_columns(band, width)):
+        if not parts:
+            continue
+        got = matcher.band(parts)
+        became = got.kind
+        if got.kind == "field" and got.name is not None:
+            if got.name in fields:
+                became = "duplicate"
+            else:
+                fields[got.name] = c
+        elif got.kind == "item" and got.name is not None:
+            if got.name in items:
+                became = "duplicate"
+            else:
+                items[got.name] = c
+                item_headers[got.name] = " / ".join(parts)
+        top_cell = next(
+            (i for i in range(height) if c < len(band[i]) and not is_blank(band[i][c])), 0
+        )
+        columns.append(
+            Column(
+                c,
+                cell_name(sheet.first_row + top + top_cell, sheet.first_col + c),
+                " / ".join(parts),
+                got,
+                became,
+            )
+        )
+    if "customer" not in fields or len(items) < MIN_ITEMS:
+        return None
+    return TableLayout(top, top + height - 1, columns, fields, items, item_headers)
+
+
+def find_table(sheet: Sheet, rules: Rules) -> TableLayout | None:
+    """The header band: the first rows (of up to three) naming a customer column and items.
+    A deeper band is taken only when it names more items (so a data row never joins it)."""
+    matcher = matcher_for(rules)
+    rows = sheet.rows
+    for top in range(min(HEADER_SEARCH_ROWS, len(rows))):
+        if not any(isinstance(v, str) and v.strip() for v in rows[top]):
+            continue
+        best: TableLayout | None = None
+        for height in range(1, MAX_BAND_ROWS + 1):
+            if top + height > len(rows):
+                break
+            if height > 1 and not _looks_like_header_row(rows[top + height - 1], rules):
+                break
+            got = _layout(sheet, top, height, matcher)
+            if got is not None and (best is None or len(got.items) > len(best.items)):
+                best = got
+        if best is not None:
+            last = best.last_header_row
+            while last + 1 < len(rows) and _is_id_row(rows[last + 1]):
+                last += 1  # a platform's row of import ids under the question texts
+            if last != best.last_header_row:
+                best = TableLayout(
+                    best.first_header_row,
+                    last,
+                    best.columns,
+                    best.fields,
+                    best.items,
+                    best.item_headers,
+                )
+            return best
+    return None
+
+
+def _is_id_row(row: list[Any]) -> bool:
+    texts = [v for v in row if not is_blank(v)]
+    return bool(texts) and all(isinstance(v, str) and _IMPORT_ID.match(normalize(v)) for v in texts)
+
+
+# --------------------------------------------------------------------------------------------
+# Pass one: which rows are replies, which scale, which values
+
+
+@dataclass
+class TablePlan:
+    layout: TableLayout
+    reply_rows: list[int]
+    skipped: list[tuple[int, str]]  # (1-based sheet row, why)
+    blank_rows: int
+    choice: ScaleChoice
+    values: ValueMap
+    other_range: dict[str, str] = field(default_factory=dict)  # item -> why
+
+
+def _row_kind(row: list[Any], layout: TableLayout) -> str | None:
+    """None for a reply; else why the row is not one (blank, summary, sign-off)."""
+    f = layout.fields
+    wanted = [layout.items[k] for k in layout.items] + list(f.values())
+    if all(is_blank(row[c]) if c < len(row) else True for c in wanted):
+        return "blank"
+    customer_col = f["customer"]
+    for c in range(min(customer_col + 1, len(row))):
+        v = row[c]
+        if isinstance(v, str) and normalize(v).replace(" ", "") in _SUMMARY | {
+            s.replace(" ", "") for s in _SUMMARY
+        }:
+            return f"summary line '{v.strip()}'"
+    first = next((v for v in row if not is_blank(v)), None)
+    if isinstance(first, str) and _SIGN_OFF.match(normalize(first)):
+        if all(is_blank(row[c]) if c < len(row) else True for c in layout.items.values()):
+            text = first.strip()
+            return f"sign-off or note line '{text[:30]}{'…' if len(text) > 30 else ''}'"
+    return None
+
+
+def plan_table(
+    sheet: Sheet, layout: TableLayout, rules: Rules, pinned: str | None = None
+) -> TablePlan:
+    rows = sheet.rows
+    width = max((c for c in [*layout.items.values(), *layout.fields.values()]), default=0) + 1
+    reply_rows: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    blank = 0
+    for r in range(layout.last_header_row + 1, len(rows)):
+        row = rows[r]
+        if len(row) < width:
+            row = rows[r] = row + [None] * (width - len(row))
+        kind = _row_kind(row, layout)
+        if kind is None:
+            reply_rows.append(r)
+        elif kind == "blank":
+            blank += 1
+        else:
+            skipped.append((sheet.first_row + r + 1, kind))
+    other_range: dict[str, str] = {}
+    words: set[str] = set()
+    unanswered = rules.unanswered
+    for key, col in layout.items.items():
+        distinct = {rows[r][col] for r in reply_rows}
+        span = header_range(layout.item_headers[key])
+        if span is not None and span != (1, 5):
+            other_range[key] = f"its header says {span[0]}-{span[1]}"
+            continue
+        top = column_range(distinct)
+        if top is not None:
+            letter = column_letter(sheet.first_col + col)
+            other_range[key] = f"column {letter} holds values up to {top}"
+            continue
+        words.update(w for v in distinct if (w := rating_word(v, unanswered)) is not None)
+    choice = choose_scale(words, rules, pinned)
+    return TablePlan(
+        layout, reply_rows, skipped, blank, choice, ValueMap(rules, choice), other_range
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Pass two: the replies
+
+
+def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterator[RawResponse]:
+    """One RawResponse per reply row. The per-row hot path: lookups and cell names only."""
+    layout = plan.layout
+    r0, c0 = sheet.first_row, sheet.first_col
+    f = layout.fields
+    customer_col = f["customer"]
+    code_col, comments_col = f.get("customer_code"), f.get("comments")
+    date_col = f.get("date", f.get("submitted"))
+    items = [
+        (key, col, column_letter(c0 + col), rules.items[key].labels.zh)
+        for key, col in layout.items.items()
+    ]
+    first_letter = column_letter(c0 + min(layout.items.values()))
+    last_letter = column_letter(c0 + max(layout.items.values()))
+    customer_letter = column_letter(c0 + customer_col)
+    date_letter = column_letter(c0 + date_col) if date_col is not None else None
+    level = plan.values.level
+    other = {
+        key: other_range_reason(label, plan.other_range[key])
+        for key, _, _, label in items
+        if key in plan.other_range
+    }
+    name = sheet.name
+    rows = sheet.rows
+    for r in plan.reply_rows:
+        row = rows[r]
+        n = str(r0 + r + 1)
+        ratings: dict[str, str | None] = {}
+        problems: list[Rejection] = []
+        for key, col, letter, label in items:
+            value = row[col]
+            if key in other and not is_blank(value):
+                problems.append(Rejection(file, name, letter + n, other[key]))
+                continue
+            try:
+                ratings[key] = level(value, label)
+            except BadRating as exc:
+                problems.append(Rejection(file, name, letter + n, str(exc)))
+        yield RawResponse(
+            customer=as_text(row[customer_col]),
+            customer_code=as_text(row[code_col]) if code_col is not None else None,
+            date_value=row[date_col] if date_col is not None else None,
+            date_cell=date_letter + n if date_letter else None,
+            ratings=ratings,
+            comments=as_text(row[comments_col]) if comments_col is not None else None,
+            source=Source(file, name, r0 + r + 1),
+            cells={key: letter + n for key, _, letter, _ in items},
+            span=f"{first_letter}{n}:{last_letter}{n}",
+            customer_cell=customer_letter + n,
+            problems=problems,
+        )
