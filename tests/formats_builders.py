@@ -268,6 +268,8 @@ def scale_name(words: list[str]) -> str:
     assert isinstance(scales, dict), "config/weights.yaml has no `scales:` mapping (SPEC §2)"
     fits = []
     for name, entry in scales.items():
+        if isinstance(entry, dict) and entry.get("numbers") == "position":
+            continue  # plain numbers are option positions there: not the words' own scale
         found = _strings_by_level(entry)
         if all(w in found.get(level, set()) for w, level in zip(words, LEVELS, strict=False)):
             fits.append(name)
@@ -280,11 +282,14 @@ def scale_entry(words: list[str]) -> Any:
 
 
 def rules_file(tmp_path: Path, **top: Any) -> Path:
-    """A copy of the default rules with top-level keys set (e.g. scale:, date_order:)."""
+    """A copy of the default rules with top-level keys set (e.g. scale:) or, for a mapping,
+    updated (dates={"order": ...})."""
     data = yaml_rules()
     for key, value in top.items():
         if key == "extra_scales":
             data["scales"].update(value)
+        elif isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key].update(value)
         else:
             data[key] = value
     path = tmp_path / "weights-test.yaml"

@@ -2,8 +2,8 @@
 unless the config names a convention; a date that cannot be read rejects the reply only when the
 period depends on it, else it is kept with a notice.
 
-The convention field is assumed to be `date_order: day_first | month_first` at the top of the
-YAML (SPEC §3 names the behaviour, not the key).
+The convention is the YAML's `dates: {order: day_first | month_first | ambiguous}` (SPEC §3 names
+the behaviour, not the key; the default is ambiguous).
 """
 
 from __future__ import annotations
@@ -97,13 +97,13 @@ def test_day_month_ambiguous_date_kept_with_a_notice_under_period(
 def test_configured_convention_decides_the_ambiguous_date(
     tmp_path: Path, order: str, expected: date, period: str
 ) -> None:
-    rules = rules_with(tmp_path, date_order=order)
+    rules = rules_with(tmp_path, dates={"order": order})
     [got] = score_files([str(_dated(tmp_path, "12/06/2024"))], rules).scored
     assert (got.response.date, got.response.period) == (expected, period)
 
 
 def test_configured_convention_through_the_cli(tmp_path: Path) -> None:
-    config = rules_file(tmp_path, date_order="month_first")
+    config = rules_file(tmp_path, dates={"order": "month_first"})
     code, doc = cli_json(str(_dated(tmp_path, "12/06/2024")), "--config", str(config))
     assert code == 0, doc["rejected"]
     assert [(s["date"], s["period"]) for s in doc["scored"]] == [("2024-12-06", "2024H2")]

@@ -117,25 +117,28 @@ Rows = list[list[Any]]
 
 def test_wjx_option_positions_read_as_levels_unless_pinned(rules: Rules, tmp_path: Path) -> None:
     """SPEC §2: plain numbers 1-5 are level numbers on every scale, so an unpinned 按选项序号
-    file reads 1 as level 1; -3 is no level number (an unknown rating)."""
+    file reads 1 as level 1 (nothing in the file says otherwise), and the scale notice says
+    that numbers were read as levels; -3, 问卷星's skip marker, is unanswered."""
     rows = _wjx_positions([[1, 2, 2, 3, 1, 2, 4], [2, -3, 1, 2, 2, 3, 2]])
     path = save(tmp_path / "wjx-positions.xlsx", {"Sheet1": rows})
     run = score_files([str(path)], rules)
-    [first] = run.scored
+    assert run.rejected == []
+    first, second = run.scored
     assert levels(first) == [VD, D, D, N, VD, D, S]
     # read as level numbers: 5 + 10 + 12 + 11 + 3 + 2 + 4 = 47
     assert first.total == 47.0
-    [rej] = run.rejected
-    # 序号 提交答卷时间 所用时间 来源 来源详情 来自IP 总分 单位名称 = A-H; RoHS is J; row 3
-    assert (rej.sheet, rej.cell) == ("Sheet1", "J3") and "-3" in rej.reason
+    assert levels(second) == [D, None, VD, D, D, N, D]
+    # 10 + 6 + 8 + 6 + 3 + 2 = 35 of weight 80 -> 43.75 -> 43.8
+    assert (second.total, second.complete) == (43.8, False)
+    assert any("level" in m.message for m in notices(run, "Sheet1"))
 
 
 def test_wjx_option_positions_with_a_pinned_position_scale(rules: Rules, tmp_path: Path) -> None:
     """SPEC §3: a pinned scale may say that plain numbers are option positions. Assumed YAML:
-    a scale entry with `numbers: positions` (1 = its first, best, option), pinned by `scale:`;
-    -3, 问卷星's skip in that download, is then unanswered."""
+    a scale entry with `numbers: position` (1 = its first, best, option), pinned by `scale:`;
+    -3, 问卷星's skip in that download, is unanswered."""
     positions = dict(scale_entry(PLATFORM))
-    positions["numbers"] = "positions"
+    positions["numbers"] = "position"
     pinned = rules_with(tmp_path, extra_scales={"wjx_positions": positions}, scale="wjx_positions")
     rows = _wjx_positions([[1, 2, 2, 3, 1, 2, 4], [2, -3, 1, 2, 2, 3, 2]])
     path = save(tmp_path / "wjx-positions.xlsx", {"Sheet1": rows})
