@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 from formats_builders import (
     CSAT,
+    CSAT_HANT,
     EN_QUALITY,
     EN_QUALITY_OTHER,
     EN_SATISFACTION,
     ITEMS_EN,
     ITEMS_ZH,
     PLATFORM,
+    PLATFORM_HANT,
     PROCEDURE,
     VARIANT,
     by_customer,
@@ -283,3 +285,46 @@ def test_a_five_point_header_note_is_the_five_levels(rules: Rules, tmp_path: Pat
     [got] = score_files([str(_table(tmp_path, rows, header))], rules, H1).scored
     # 20 + 20 + 20 + 15 + 10 + 5 + 5 = 95 -> A
     assert (got.total, got.grade) == (95.0, "A")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        CSAT,
+        CSAT_HANT,
+        PROCEDURE,
+        PLATFORM,
+        PLATFORM_HANT,
+        VARIANT,
+        EN_SATISFACTION,
+        EN_QUALITY,
+        EN_QUALITY_OTHER,
+    ],
+    ids=[
+        "csat",
+        "csat-Hant",
+        "procedure",
+        "platform",
+        "platform-Hant",
+        "variant",
+        "en-satisfaction",
+        "en-quality",
+        "en-other",
+    ],
+)
+def test_each_scale_of_the_table_read_on_its_own_words(
+    rules: Rules, tmp_path: Path, words: list[str]
+) -> None:
+    """FORMATS §5, row by row: a sheet using all five words of one scale, one customer per
+    word, the same word on every item: each gets that level's column sum and grade."""
+    rows = [[f"客户{i}", *[w] * 7] for i, w in enumerate(words)]
+    run = score_files([str(_table(tmp_path, rows))], rules, H1)
+    assert run.rejected == []
+    # SPEC §2: columns sum to 100 / 86 / 73 / 50 / 24 -> A / B / C / D / E
+    assert [(s.total, s.grade) for s in run.scored] == [
+        (100.0, "A"),
+        (86.0, "B"),
+        (73.0, "C"),
+        (50.0, "D"),
+        (24.0, "E"),
+    ]
