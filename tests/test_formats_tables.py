@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from formats_builders import (
     CSAT,
@@ -248,3 +249,23 @@ def test_a_header_naming_two_items_matches_neither(rules: Rules, tmp_path: Path)
     sheet = notices(run, "Sheet1")
     for item in ("交付日期", "交付数量"):
         assert any(item in m.message and "G1" in m.message for m in sheet), sheet
+
+
+def test_formula_without_a_saved_value_is_not_read_as_unanswered(
+    rules: Rules, tmp_path: Path
+) -> None:
+    """A workbook written by a program that never calculated it (ERP exports, scripts) holds
+    formulas with no saved value: the answer exists but cannot be seen. Reading it as
+    unanswered would silently rescale the customer; it is refused naming the cell instead."""
+    rows: list[list[Any]] = [["客户名称", *ITEMS_ZH], ["甲公司", None, *[vs] * 6]]
+    path = tmp_path / "uncalculated.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    ws["B2"] = '=IF(1,"较满意","")'  # openpyxl saves the formula only, never its value
+    wb.save(path)
+    run = score_files([str(path)], rules, H1)
+    assert run.scored == []
+    [rej] = run.rejected
+    assert (rej.sheet, rej.cell) == ("Sheet", "B2") and "formula" in rej.reason.lower()
