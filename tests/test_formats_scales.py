@@ -328,3 +328,17 @@ def test_each_scale_of_the_table_read_on_its_own_words(
         (50.0, "D"),
         (24.0, "E"),
     ]
+
+
+@pytest.mark.parametrize(
+    "column", [["80分", "4分", "90分"], ["8分", "4分", "10分"], [85, "4", 92.5]], ids=str
+)
+def test_values_above_five_with_a_unit_show_another_range_too(
+    rules: Rules, tmp_path: Path, column: list[Any]
+) -> None:
+    """`80分` beside `4分` is a 100-point column: the 4分 is not level 4 either."""
+    rows = [[f"客户{i}", v, *["非常满意"] * 6] for i, v in enumerate(column)]
+    run = score_files([str(_table(tmp_path, rows))], rules, H1)
+    assert run.scored == []
+    assert [r.cell for r in run.rejected] == ["B2", "B3", "B4"]
+    assert all("产品质量" in r.reason for r in run.rejected)
