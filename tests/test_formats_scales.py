@@ -342,3 +342,37 @@ def test_values_above_five_with_a_unit_show_another_range_too(
     assert run.scored == []
     assert [r.cell for r in run.rejected] == ["B2", "B3", "B4"]
     assert all("产品质量" in r.reason for r in run.rejected)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        [f"{i}（满分10分）" for i in ITEMS_ZH],
+        [f"{i}(10分制)" for i in ITEMS_ZH],
+        [f"Please rate us from 1 to 10 [{i}]" for i in ITEMS_EN],
+    ],
+    ids=["满分10分", "10分制", "from-1-to-10"],
+)
+def test_ten_point_header_notes_in_other_words(
+    rules: Rules, tmp_path: Path, header: list[str]
+) -> None:
+    """`满分10分` (out of 10), `10分制` (a 10-point system), `from 1 to 10`: the same fact as
+    `(1-10分)`, so the 3s, 4s and 5s under them are not the five levels."""
+    rows = [["客户甲", 3, 4, 5, 4, 4, 4, 4]]
+    run = score_files([str(_table(tmp_path, rows, ["客户名称", *header]))], rules, H1)
+    assert run.scored == []
+    assert run.rejected and all("10" in r.reason for r in run.rejected), run.rejected
+
+
+def test_header_declaring_one_as_best_is_never_read_backwards(rules: Rules, tmp_path: Path) -> None:
+    """`(1=非常满意,5=非常不满意)`: the header says 1 is the best. Reading 1 as level 1 would
+    give this very satisfied customer 30 points and an E. Either read as the header declares
+    (1 -> very satisfied, 2 -> satisfied) or refuse naming the column; never backwards."""
+    header = ["客户名称", *[f"{i}(1=非常满意,5=非常不满意)" for i in ITEMS_ZH]]
+    rows = [["客户甲", 1, 2, 1, 1, 1, 1, 1]]
+    run = score_files([str(_table(tmp_path, rows, header))], rules, H1)
+    if run.scored:
+        # as declared: 25 + 18 + 20 + 15 + 10 + 5 + 5 = 98
+        assert [s.total for s in run.scored] == [98.0]
+    else:
+        assert run.rejected and all("1=非常满意" in r.reason for r in run.rejected), run.rejected
