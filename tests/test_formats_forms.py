@@ -203,3 +203,26 @@ def test_form_marked_by_fill_colour_is_rejected(rules: Rules, tmp_path: Path) ->
     [rej] = run.rejected
     assert (rej.sheet, rej.cell) == ("Sheet1", "D7:H13")
     assert _says_it_cannot_see(rej.reason), rej.reason
+
+
+@pytest.mark.parametrize(
+    ("headers", "reverse"),
+    [
+        (["非常满意(5分)", "较满意(4分)", "一般(3分)", "不满意(2分)", "非常不满意(1分)"], False),
+        (["5分", "4分", "3分", "2分", "1分"], False),
+        (["5", "4", "3", "2", "1"], False),
+        (list(reversed(CSAT)), True),
+        (["1", "2", "3", "4", "5"], True),
+    ],
+    ids=["word(5分)", "5分", "5-1", "worst-first", "1-5"],
+)
+def test_form_level_headers_with_points_or_numbers(
+    rules: Rules, tmp_path: Path, headers: list[str], reverse: bool
+) -> None:
+    """Level columns headed `非常满意(5分)` (SPEC §2 drops a trailing bracketed note), `5分`, or
+    plain level numbers, best first or worst first: the header says the level, not the order."""
+    marks = {i: 4 - lv for i, lv in MARKS.items()} if reverse else MARKS
+    rows = level_form("东莞精密", marks, level_headers=headers)
+    run = score_files([str(save(tmp_path / "pts.xlsx", {"Sheet1": rows}))], rules)
+    assert run.rejected == []
+    _check_82(run.scored[0])
