@@ -269,3 +269,23 @@ def test_formula_without_a_saved_value_is_not_read_as_unanswered(
     assert run.scored == []
     [rej] = run.rejected
     assert (rej.sheet, rej.cell) == ("Sheet", "B2") and "formula" in rej.reason.lower()
+
+
+@pytest.mark.parametrize(
+    "label", ["合计(7家)", "平均（四舍五入）", "平均得分", "本期平均", "Overall average"]
+)
+def test_summary_rows_with_whole_number_values_are_never_customers(
+    rules: Rules, tmp_path: Path, label: str
+) -> None:
+    """A summary row whose cells happen to be whole numbers 1-5 (rounded means, modes) looks
+    like a reply: its label (a summary word with a note, or inside a phrase) decides."""
+    rows: list[list[Any]] = [
+        ["序号", "客户名称", *ITEMS_ZH],
+        [1, "甲公司", *[vs] * 7],
+        [2, "乙公司", *[s] * 7],
+        [None, label, *[4] * 7],
+    ]
+    run = score_files([str(save(tmp_path / "t.xlsx", {"Sheet1": rows}))], rules, H1)
+    assert [x.response.customer for x in run.scored] == ["甲公司", "乙公司"]
+    assert run.rejected == []
+    assert any("skip" in m.message.lower() for m in notices(run, "Sheet1"))
