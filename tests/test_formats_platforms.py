@@ -200,6 +200,7 @@ def test_google_forms_grid(rules: Rules, tmp_path: Path) -> None:
     [
         ("2024-06-12 14:03:11", date(2024, 6, 12)),
         ("2024/6/12 14:03:11", date(2024, 6, 12)),
+        ("2024/6/12 下午2:03:11", date(2024, 6, 12)),  # a zh-CN owner's sheet
         ("June 12, 2024", date(2024, 6, 12)),
         ("12 June 2024", date(2024, 6, 12)),
     ],
