@@ -226,3 +226,18 @@ def test_form_level_headers_with_points_or_numbers(
     run = score_files([str(save(tmp_path / "pts.xlsx", {"Sheet1": rows}))], rules)
     assert run.rejected == []
     _check_82(run.scored[0])
+
+
+@pytest.mark.parametrize(("on", "off"), [("☑", "□"), ("●", "○")])
+def test_form_inline_boxes_after_their_words(
+    rules: Rules, tmp_path: Path, on: str, off: str
+) -> None:
+    """`非常满意□ 较满意☑ 一般□ …`: the box follows its word (common in forms typed in Word).
+    The tick belongs to 较满意 before it, not to 一般 after it."""
+    cells = [
+        " ".join(f"{w}{on if i == MARKS[item] else off}" for i, w in enumerate(CSAT))
+        for item in range(7)
+    ]
+    run = score_files([str(save(tmp_path / "after.xlsx", {"Sheet1": _inline_form(cells)}))], rules)
+    assert run.rejected == []
+    _check_82(run.scored[0])
