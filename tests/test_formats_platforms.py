@@ -439,3 +439,27 @@ def test_limesurvey_full_headings(
     assert first.response.date == date(2024, 6, 12) and first.response.period == "2024H1"
     # second-best everywhere: 20 + 18 + 18 + 13 + 9 + 4 + 4 = 86
     assert (got["北方精密"].total, got["北方精密"].response.comments) == (86.0, "好")
+
+
+def test_surveymonkey_single_questions_with_response_row(rules: Rules, tmp_path: Path) -> None:
+    """One question per item: row 2 holds `Response` under each (FORMATS §2), which is part of
+    the header band, not a reply with the unknown rating 'Response'."""
+    meta = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
+            "Email Address", "First Name", "Last Name", "Custom Data 1"]  # fmt: skip
+    row1 = [
+        *meta,
+        "Company name",
+        *[f"How satisfied are you with our {i.lower()}?" for i in ITEMS_EN],
+        "Other comments",
+    ]
+    row2 = [*[None] * len(meta), "Open-Ended Response", *["Response"] * 7, "Open-Ended Response"]
+    vs, s, n, d = EN_SATISFACTION[:4]
+    reply = [11, 4321, "06/12/2024 09:01:02 AM", "06/12/2024 09:06:40 AM", "1.2.3.4",
+             "a@b.example", "Jonas", "Berg", None, "ACME Ltd.", vs, s, s, n, vs, s, d, "ok"]  # fmt: skip
+    path = save(tmp_path / "monkey.xlsx", {"Sheet": [row1, row2, reply]})
+    run = score_files([str(path)], rules, H1)
+    assert run.rejected == []
+    [got] = run.scored
+    # 25 + 18 + 18 + 11 + 10 + 4 + 2 = 88
+    assert (got.response.customer, got.total, got.response.comments) == ("ACME Ltd.", 88.0, "ok")
+    assert got.response.source.row == 3
