@@ -454,8 +454,9 @@ def test_surveymonkey_single_questions_with_response_row(rules: Rules, tmp_path:
     ]
     row2 = [*[None] * len(meta), "Open-Ended Response", *["Response"] * 7, "Open-Ended Response"]
     vs, s, n, d = EN_SATISFACTION[:4]
-    reply = [11, 4321, "06/12/2024 09:01:02 AM", "06/12/2024 09:06:40 AM", "1.2.3.4",
-             "a@b.example", "Jonas", "Berg", None, "ACME Ltd.", vs, s, s, n, vs, s, d, "ok"]  # fmt: skip
+    stamps = ["06/12/2024 09:01:02 AM", "06/12/2024 09:06:40 AM"]
+    reply = [11, 4321, *stamps, "1.2.3.4", "a@b.example", "Jonas", "Berg", None, "ACME Ltd.",
+             vs, s, s, n, vs, s, d, "ok"]  # fmt: skip
     path = save(tmp_path / "monkey.xlsx", {"Sheet": [row1, row2, reply]})
     run = score_files([str(path)], rules, H1)
     assert run.rejected == []
