@@ -320,6 +320,12 @@ def notices(run: ScoreRun, sheet: str | None = None) -> list[Any]:
     return [n for n in got if sheet is None or n.sheet == sheet]
 
 
+def names_scale(message: str, name: str) -> bool:
+    """Whether a message names the scale `name` (as a word, not inside `csat's` or a longer
+    scale name such as quality_en_alt)."""
+    return re.search(rf"(?<![\w'])'?{re.escape(name)}'?(?![\w'])", message) is not None
+
+
 def levels(scored: Any) -> list[str | None]:
     return [scored.items[k].level for k in ITEM_KEYS]
 

@@ -15,6 +15,7 @@ from formats_builders import (
     PLATFORM,
     WJX_REPLIES,
     cli_json,
+    names_scale,
     runner,
     save,
     scale_name,
@@ -37,7 +38,7 @@ def test_json_document_carries_notices(tmp_path: Path) -> None:
     for notice in doc["notices"]:
         assert list(notice) == ["file", "sheet", "cell", "message"]
         assert (notice["file"], notice["sheet"]) == (str(path), "Sheet1")
-    assert any(scale_name(PLATFORM) in n["message"] for n in doc["notices"])
+    assert any(names_scale(n["message"], scale_name(PLATFORM)) for n in doc["notices"])
     huaqiang = next(s for s in doc["scored"] if s["customer"] == "深圳市华强电子有限公司")
     # 25 + 18 + 18 + 11 + 10 + 4 + 2 = 88 -> B
     assert (huaqiang["total"], huaqiang["grade"], huaqiang["complete"]) == (88.0, "B", True)

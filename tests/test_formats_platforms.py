@@ -24,6 +24,7 @@ from formats_builders import (
     WJX_REPLIES,
     by_customer,
     levels,
+    names_scale,
     notices,
     rules_with,
     save,
@@ -66,7 +67,7 @@ def _check_wjx_scores(run: Any, path: Path) -> None:
 
     sheet = notices(run, "Sheet1")
     # The scale chosen is reported, and no item column went missing.
-    assert any(scale_name(PLATFORM) in n.message for n in sheet), sheet
+    assert any(names_scale(n.message, scale_name(PLATFORM)) for n in sheet), sheet
     assert not any("no column" in n.message for n in sheet), sheet
     assert all(n.file == str(path) for n in sheet)
 

@@ -29,6 +29,7 @@ from formats_builders import (
     by_customer,
     cli_json,
     levels,
+    names_scale,
     notices,
     rules_with,
     runner,
@@ -63,7 +64,7 @@ def test_manyi_beside_yiban_is_the_second_best(rules: Rules, tmp_path: Path) -> 
     assert levels(got) == [S, S, N, S, VS, S, S]
     # 20 + 18 + 16 + 13 + 10 + 4 + 4 = 85 -> B
     assert (got.total, got.grade) == (85.0, "B")
-    assert any(scale_name(PLATFORM) in m.message for m in notices(run, "Sheet1"))
+    assert any(names_scale(m.message, scale_name(PLATFORM)) for m in notices(run, "Sheet1"))
 
 
 def test_manyi_beside_jiaomanyi_is_the_middle(rules: Rules, tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def test_english_quality_scales(rules: Rules, tmp_path: Path, words: list[str]) 
     ]
     # the second-best word everywhere: 20+18+18+13+9+4+4 = 86 (Very good on one, Good on the other)
     assert nord.total == 86.0
-    assert any(scale_name(words) in m.message for m in notices(run, "Sheet1"))
+    assert any(names_scale(m.message, scale_name(words)) for m in notices(run, "Sheet1"))
 
 
 def _good_very_good(tmp_path: Path) -> Path:
@@ -135,7 +136,7 @@ def test_only_good_and_very_good_is_refused_as_ambiguous(rules: Rules, tmp_path:
         assert quality in rej.reason and other in rej.reason, rej.reason
     # No notice may claim the sheet was read on one of the two scales.
     for note in notices(run, "Sheet1"):
-        assert (quality in note.message) == (other in note.message), note.message
+        assert names_scale(note.message, quality) == names_scale(note.message, other), note
 
 
 @pytest.mark.parametrize(
@@ -376,3 +377,27 @@ def test_header_declaring_one_as_best_is_never_read_backwards(rules: Rules, tmp_
         assert [s.total for s in run.scored] == [98.0]
     else:
         assert run.rejected and all("1=非常满意" in r.reason for r in run.rejected), run.rejected
+
+
+def test_manyi_without_a_neighbour_is_ambiguous_only_where_used(
+    rules: Rules, tmp_path: Path
+) -> None:
+    """非常满意, 满意 and 不满意 alone fit the csat and the platforms' scale equally, and 满意 is
+    the middle on one and second best on the other: the reply using 满意 is refused; replies
+    without it are scored; no notice claims the sheet was read on one of the two."""
+    rows = [
+        ["甲公司", *["非常满意"] * 7],
+        ["乙公司", *["满意"] * 3, *["非常满意"] * 4],
+        ["丙公司", *["非常满意"] * 6, "不满意"],
+    ]
+    run = score_files([str(_table(tmp_path, rows))], rules, H1)
+    # 甲 100; 丙 25 + 20 + 20 + 15 + 10 + 5 + 2 = 97
+    got = [(s.response.customer, s.total) for s in run.scored]
+    assert got == [("甲公司", 100.0), ("丙公司", 97.0)]
+    assert [r.cell for r in run.rejected] == ["B3", "C3", "D3"]
+    csat, platform = "csat", scale_name(PLATFORM)
+    for rej in run.rejected:
+        assert "满意" in rej.reason and "--scale" in rej.reason, rej.reason
+        assert names_scale(rej.reason, csat) and names_scale(rej.reason, platform), rej.reason
+    for note in notices(run, "Sheet1"):
+        assert names_scale(note.message, csat) == names_scale(note.message, platform), note
