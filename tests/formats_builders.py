@@ -316,7 +316,7 @@ def cli_json(*args: str) -> tuple[int, dict[str, Any]]:
 
 def notices(run: ScoreRun, sheet: str | None = None) -> list[Any]:
     """run.notices (SPEC §7 `notices`), optionally those of one sheet."""
-    got: list[Any] = list(run.notices)  # type: ignore[attr-defined]
+    got: list[Any] = list(run.notices)
     return [n for n in got if sheet is None or n.sheet == sheet]
 
 
