@@ -935,6 +935,26 @@ def config_check(config: ConfigOpt = None) -> None:
             f"Missing items: {rules.missing_items.value} (minimum answered weight "
             f"{rules.min_answered_weight:g}); cadence {rules.cadence.value}"
         )
+        scales = Table(
+            title="Rating scales (each sheet is read on the one its words fit"
+            + (f"; pinned: {rules.scale}" if rules.scale else "")
+            + ")",
+            title_justify="left",
+        )
+        scales.add_column("Scale", no_wrap=True)
+        for lv in rules.levels.values():
+            scales.add_column(f"{lv.labels.en}\n({lv.number})")
+        for key, sc in rules.scales.items():
+            note = "\n[dim]numbers are option positions; used only when pinned[/dim]"
+            scales.add_row(
+                f"{key}" + (note if sc.numbers.value == "position" else ""),
+                *(" / ".join(_esc(w) for w in sc.words.get(lv, [])) for lv in rules.levels),
+            )
+        out.print(scales)
+        out.print(
+            f"Dates: 12/06/2024 read as {rules.dates.order.value}; plausible from "
+            f"{rules.dates.earliest} to {rules.dates.latest_years_ahead} year(s) ahead"
+        )
         out.print(f"Rules hash: {loaded.sha256}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from csat.config import DateOrder, Dates
@@ -61,11 +62,7 @@ def parse_date(value: Any, rules: Dates, today: date | None = None) -> date | No
     if is_blank(value):
         return None
     day = _read(value, rules.order)
-    latest = (
-        date(min(today.year + rules.latest_years_ahead, 9999), today.month, min(today.day, 28))
-        if today
-        else None
-    )
+    latest = _latest(today, rules.latest_years_ahead) if today else None
     if day < rules.earliest or (latest is not None and day > latest):
         upper = latest.isoformat() if latest else "today"
         raise BadDate(
@@ -73,6 +70,11 @@ def parse_date(value: Any, rules: Dates, today: date | None = None) -> date | No
             f"({rules.earliest.isoformat()} to {upper}): check the year for a typo"
         )
     return day
+
+
+@lru_cache(maxsize=8)
+def _latest(today: date, years_ahead: int) -> date:
+    return date(min(today.year + years_ahead, 9999), today.month, min(today.day, 28))
 
 
 def _read(value: Any, order: DateOrder) -> date:

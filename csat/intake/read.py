@@ -23,6 +23,7 @@ from csat.intake.readers import UnreadableWorkbook, open_book
 from csat.intake.table import TablePlan, find_table, plan_table, read_table
 from csat.models import Notice, Rejection, Response, Skipped
 from csat.periods import Period, parse_period, period_of
+from csat.text import normalize
 
 MAX_NAME_CHARS = 500
 MAX_COMMENT_CHARS = 32767  # what one Excel cell holds
@@ -124,7 +125,10 @@ def table_notices(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Ite
         rows = ", ".join(f"row {r} ({why})" for r, why in plan.skipped[:8])
         more = f" and {len(plan.skipped) - 8} more" if len(plan.skipped) > 8 else ""
         yield Notice(
-            file, name, None, f"{len(plan.skipped)} rows skipped, not replies: {rows}{more}"
+            file,
+            name,
+            None,
+            f"{_rows(len(plan.skipped))} skipped, not replies: {rows}{more}",
         )
 
 
@@ -139,6 +143,10 @@ def form_notices(sheet: Sheet, form: FormLayout, rules: Rules, file: str) -> Ite
                 f"no row for {item.labels.zh} (weight {item.weight:g}) on this form: read as "
                 "unanswered",
             )
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -261,6 +269,8 @@ def finish(
         yield from problems
         return
     comments = raw.comments
+    if comments is not None and normalize(comments[:20]) in rules.unanswered:
+        comments = None  # a platform's (空) for an empty answer, or 无: nothing was said
     if comments is not None and len(comments) > MAX_COMMENT_CHARS:
         notices.append(
             Notice(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from csat.config import Rules
@@ -187,24 +188,52 @@ class TablePlan:
     choice: ScaleChoice
     values: ValueMap
     other_range: dict[str, str] = field(default_factory=dict)  # item -> why
+    columns: dict[str, dict[Any, Any]] = field(default_factory=dict)  # item -> value -> level
 
 
-def _row_kind(row: list[Any], layout: TableLayout) -> str | None:
-    """None for a reply; else why the row is not one (blank, summary, sign-off)."""
-    f = layout.fields
-    wanted = [layout.items[k] for k in layout.items] + list(f.values())
-    if all(is_blank(row[c]) if c < len(row) else True for c in wanted):
+_SUMMARY_WORDS = frozenset(w.replace(" ", "") for w in _SUMMARY)
+_SUMMARY_MAX = max(len(w) for w in _SUMMARY) + 4  # room for spaces and a colon
+# The first letters a summary word can start with as typed (upper case, full width, the
+# traditional 總/匯): a cell that starts otherwise is not normalised at all (the hot path).
+_SUMMARY_FIRST = frozenset(
+    {c for w in _SUMMARY for c in (w[0], w[0].upper())}
+    | {chr(ord(w[0]) + 0xFEE0) for w in _SUMMARY if w.isascii()}
+    | {chr(ord(w[0].upper()) + 0xFEE0) for w in _SUMMARY if w.isascii()}
+    | set("總匯彙縂")
+)
+
+
+def _is_summary(value: Any) -> bool:
+    if value.__class__ is not str or len(value) > _SUMMARY_MAX:
+        return False
+    text = value.lstrip()
+    return (
+        bool(text)
+        and text[0] in _SUMMARY_FIRST
+        and normalize(text).replace(" ", "") in _SUMMARY_WORDS
+    )
+
+
+def _row_kind(row: list[Any], wanted: list[int], n_items: int, lead: int) -> str | None:
+    """None for a reply; else why the row is not one (blank, summary, sign-off). `wanted` are
+    the columns read, item columns first (`n_items` of them); `lead` the columns up to the
+    customer's. Runs once per row: plain loops, no normalising unless a cell may be a word."""
+    first_answered = len(wanted)
+    for i in range(len(wanted)):
+        v = row[wanted[i]]
+        if v is not None and v != "" and not (v.__class__ is str and not v.strip()):
+            first_answered = i
+            break
+    if first_answered == len(wanted):
         return "blank"
-    customer_col = f["customer"]
-    for c in range(min(customer_col + 1, len(row))):
+    for c in range(lead):
         v = row[c]
-        if isinstance(v, str) and normalize(v).replace(" ", "") in _SUMMARY | {
-            s.replace(" ", "") for s in _SUMMARY
-        }:
-            return f"summary line '{v.strip()}'"
-    first = next((v for v in row if not is_blank(v)), None)
-    if isinstance(first, str) and _SIGN_OFF.match(normalize(first)):
-        if all(is_blank(row[c]) if c < len(row) else True for c in layout.items.values()):
+        if v.__class__ is str and v and (v[0] in _SUMMARY_FIRST or v[0].isspace()):
+            if _is_summary(v):
+                return f"summary line '{v.strip()}'"
+    if first_answered >= n_items:  # no item answered: perhaps a sign-off or note line
+        first = next((v for v in row if not is_blank(v)), None)
+        if isinstance(first, str) and _SIGN_OFF.match(normalize(first[:40])):
             text = first.strip()
             return f"sign-off or note line '{text[:30]}{'…' if len(text) > 30 else ''}'"
     return None
@@ -214,7 +243,10 @@ def plan_table(
     sheet: Sheet, layout: TableLayout, rules: Rules, pinned: str | None = None
 ) -> TablePlan:
     rows = sheet.rows
-    width = max((c for c in [*layout.items.values(), *layout.fields.values()]), default=0) + 1
+    items = list(layout.items.values())
+    wanted = items + list(layout.fields.values())
+    lead = layout.fields["customer"] + 1
+    width = max(max(wanted), lead) + 1
     reply_rows: list[int] = []
     skipped: list[tuple[int, str]] = []
     blank = 0
@@ -222,7 +254,7 @@ def plan_table(
         row = rows[r]
         if len(row) < width:
             row = rows[r] = row + [None] * (width - len(row))
-        kind = _row_kind(row, layout)
+        kind = _row_kind(row, wanted, len(items), lead)
         if kind is None:
             reply_rows.append(r)
         elif kind == "blank":
@@ -232,22 +264,42 @@ def plan_table(
     other_range: dict[str, str] = {}
     words: set[str] = set()
     unanswered = rules.unanswered
+    distinct: dict[str, set[Any]] = {}
+    replies = [rows[r] for r in reply_rows]
     for key, col in layout.items.items():
-        distinct = {rows[r][col] for r in reply_rows}
+        seen = distinct[key] = set(map(itemgetter(col), replies))
         span = header_range(layout.item_headers[key])
         if span is not None and span != (1, 5):
             other_range[key] = f"its header says {span[0]}-{span[1]}"
             continue
-        top = column_range(distinct)
+        top = column_range(seen)
         if top is not None:
             letter = column_letter(sheet.first_col + col)
             other_range[key] = f"column {letter} holds values up to {top}"
             continue
-        words.update(w for v in distinct if (w := rating_word(v, unanswered)) is not None)
+        words.update(w for v in seen if (w := rating_word(v, unanswered)) is not None)
     choice = choose_scale(words, rules, pinned)
-    return TablePlan(
-        layout, reply_rows, skipped, blank, choice, ValueMap(rules, choice), other_range
-    )
+    values = ValueMap(rules, choice)
+    columns = {
+        key: _column_map(values, seen, rules.items[key].labels.zh)
+        for key, seen in distinct.items()
+        if key not in other_range
+    }
+    return TablePlan(layout, reply_rows, skipped, blank, choice, values, other_range, columns)
+
+
+def _column_map(values: ValueMap, seen: set[Any], label: str) -> dict[Any, str | None | str]:
+    """Each distinct value of a column -> its level, None, or the reason it is refused (a
+    BadRating). Settled once per sheet; a row then costs one dict lookup per item."""
+    out: dict[Any, Any] = {}
+    if any(isinstance(v, bool) for v in seen):
+        return {}  # True == 1 as a dict key: such a column is read cell by cell
+    for v in seen:
+        try:
+            out[v] = values.level(v, label)
+        except BadRating as exc:
+            out[v] = exc
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,6 +328,9 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
         for key, _, _, label in items
         if key in plan.other_range
     }
+    columns = [
+        (key, col, letter, label, plan.columns.get(key)) for key, col, letter, label in items
+    ]
     name = sheet.name
     rows = sheet.rows
     for r in plan.reply_rows:
@@ -283,8 +338,15 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
         n = str(r0 + r + 1)
         ratings: dict[str, str | None] = {}
         problems: list[Rejection] = []
-        for key, col, letter, label in items:
+        for key, col, letter, label, known in columns:
             value = row[col]
+            if known:
+                got = known[value]
+                if got.__class__ is BadRating:
+                    problems.append(Rejection(file, name, letter + n, str(got)))
+                else:
+                    ratings[key] = got
+                continue
             if key in other and not is_blank(value):
                 problems.append(Rejection(file, name, letter + n, other[key]))
                 continue
