@@ -221,12 +221,19 @@ def test_report_shows_response_rate_and_segments(tmp_path: Path, loaded: LoadedR
     summary = {
         r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=3, max_col=2) if r[0].value
     }
-    assert (summary["Forms sent"], summary["Forms returned"], summary["Response rate"]) == (
+    assert (
+        summary["Forms sent"],
+        summary["Forms returned"],
+        summary["Response rate (returned ÷ sent)"],
+    ) == (
         4,
         3,
         0.75,
     )
     assert len(wb["Items"]._charts) == 2  # ratings by item, importance vs performance
+    unanswered = [[c.value for c in r] for r in wb["Not replied"].iter_rows(values_only=False)]
+    assert unanswered[0][:2] == ["Code", "Customer"]
+    assert [r[0] for r in unanswered[1:]] == sorted(set(forms) - {"A1", "A2", "B1"})
 
 
 def test_customer_list_as_xlsx_with_numeric_codes(tmp_path: Path, loaded: LoadedRules) -> None:
