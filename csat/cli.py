@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from csat import setup
+from csat import __version__, setup
 from csat.capa import STATUSES
 from csat.chase import not_replied
 from csat.config import LoadedRules, find_config, load_rules
@@ -43,24 +44,46 @@ class Lang(StrEnum):
 
 TABLE_ROWS_SHOWN = 500
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     help="Customer-satisfaction survey procedure: import returned surveys, score, grade, flag.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings=HELP,
 )
-config_app = typer.Typer(help="Check and explain the scoring rules.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Check and explain the scoring rules.\n\n"
+    "Example: [bold]csat config check[/bold] (prints the scoring table and which file it read)",
+    no_args_is_help=True,
+    context_settings=HELP,
+)
 app.add_typer(config_app, name="config")
 capa_app = typer.Typer(
-    help="Follow corrective actions (CAPA) until they are closed and verified.",
+    help="Follow corrective actions (CAPA) until they are closed and verified.\n\n"
+    "Example: [bold]csat capa list --overdue[/bold], then "
+    '[bold]csat capa close CAPA-2024H1-003 --action "8D done"[/bold]',
     no_args_is_help=True,
+    context_settings=HELP,
 )
 app.add_typer(capa_app, name="capa")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
-_state = {"debug": False}
+_state = {"debug": False, "quiet": False, "verbose": False}
+
+
+def _say(message: str) -> None:
+    """Progress and notes on stdout that --quiet silences (results and errors never are)."""
+    if not _state["quiet"]:
+        out.print(message)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"csat {__version__}")
+        raise typer.Exit()
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -88,8 +111,23 @@ def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print results and errors only: no progress or notes."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also say which files were read and skipped.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
-    _state["debug"] = debug
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other")
+    _state.update(debug=debug, quiet=quiet, verbose=verbose)
 
 
 @contextmanager
@@ -821,20 +859,58 @@ def config_schema() -> None:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to set up.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite files already there.")] = False,
+    company: Annotated[
+        str | None,
+        typer.Option(help="Your company's name in Chinese, printed on the survey forms."),
+    ] = None,
+    company_en: Annotated[
+        str | None, typer.Option(help="Your company's name in English, for English forms.")
+    ] = None,
 ) -> None:
     """Copy the packaged config/ and templates/ into a folder for you to edit.
 
-    Example: [bold]csat init ~/csat-2024 && cd ~/csat-2024 && csat config check[/bold]
+    Example: [bold]csat init work --company 苏州精工电子有限公司 --company-en "Suzhou
+    Precision Electronics Co., Ltd."[/bold]
+
+    Survey forms are signed with the company's name: csat survey refuses to send them until it
+    is set (asked here when run in a terminal).
     """
     with _errors():
-        result = setup.init_folder(directory, force=force)
+        if company is None and company_en is None and sys.stdin.isatty():
+            company = typer.prompt("Company name in Chinese (on the forms)", default="") or None
+            if company:
+                company_en = typer.prompt("Company name in English", default=company)
+        if (company is None) != (company_en is None):
+            company = company or company_en
+            company_en = company_en or company
+        names = (company, company_en) if company and company_en else None
+        result = setup.init_folder(directory, force=force, company=names)
         for path in result.written:
-            out.print(f"[green]wrote[/green] {_esc(str(path))}")
+            _say(f"[green]wrote[/green] {_esc(str(path))}")
         for path in result.kept:
-            out.print(f"[yellow]kept[/yellow]  {_esc(str(path))} (exists; --force overwrites)")
-        out.print(
-            f"Edit {_esc(str(directory / 'config' / 'weights.yaml'))}, then run csat config check."
-        )
+            _say(f"[yellow]kept[/yellow]  {_esc(str(path))} (exists; --force overwrites)")
+        if result.company_set:
+            _say(f"Company name set in {_esc(str(result.company_set))}")
+        go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {_esc(str(directory))}, "
+        out.print(f"Next: {go}edit config/weights.yaml, then run csat config check.")
+        if not result.company_set:
+            out.print(
+                "Before csat survey: set survey.company in config/weights.yaml "
+                "(or csat init --company NAME --company-en NAME)."
+            )
+
+
+def _reflow(text: str) -> str:
+    """Docstring paragraphs as single lines: Rich help wraps them at the terminal's width,
+    not where the source line ended."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+for _group in (app, config_app, capa_app):
+    for _command in _group.registered_commands:
+        if _command.callback is not None and _command.callback.__doc__:
+            _command.help = _reflow(_command.callback.__doc__)
 
 
 def main() -> None:
