@@ -19,13 +19,13 @@ from typing import Annotated, Any, TextIO
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from csat import __version__, setup
 from csat.capa import STATUSES
 from csat.chase import not_replied
-from csat.config import LoadedRules, find_config, load_rules
+from csat.config import LoadedRules, find_config, load_rules, packaged_data_dir
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
@@ -128,6 +128,25 @@ def _main(
     if quiet and verbose:
         raise typer.BadParameter("--quiet and --verbose contradict each other")
     _state.update(debug=debug, quiet=quiet, verbose=verbose)
+    out.width, err.width = _width(sys.stdout), _width(sys.stderr)
+
+
+PIPE_WIDTH = 1000
+
+
+def _width(stream: TextIO) -> int:
+    """$COLUMNS when set; the terminal's width; else (a pipe, a file) so wide that a table keeps
+    its natural width and no name is broken mid-word: lines end where the content does."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if stream.isatty():
+            size = os.get_terminal_size(stream.fileno()).columns
+            return size if size >= 20 else 80  # a terminal that reports no size
+    except (OSError, ValueError):
+        pass
+    return PIPE_WIDTH
 
 
 @contextmanager
@@ -167,8 +186,19 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(EXIT_FATAL) from None
 
 
+def _must_exist(path: Path | None, option: str) -> None:
+    """A file named on the command line that is not there is a usage error (exit 2), in
+    every command, as for csat score's paths."""
+    if path is not None and not path.exists():
+        raise UsageError(f"'{path}' does not exist ({option}): check the path")
+
+
 def _rules(config: Path | None) -> LoadedRules:
-    return load_rules(find_config(config))
+    _must_exist(config, "--config")
+    loaded = load_rules(find_config(config))
+    if _state["verbose"]:
+        err.print(f"rules: {_esc(str(loaded.path))} ({loaded.sha256[:12]})")
+    return loaded
 
 
 @app.command()
@@ -189,6 +219,12 @@ def score(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"List every scored response (default: the first {TABLE_ROWS_SHOWN})."
+        ),
+    ] = False,
 ) -> None:
     """Import returned surveys, score each customer, grade A-E and flag what needs a CAPA.
 
@@ -200,20 +236,25 @@ def score(
     with _errors():
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
-        progress = None if as_json else _progress_callback()
+        bar = _ReadProgress.start()
+        files = bar.files if bar else None
         with ExitStack() as stack:
+            if bar:
+                stack.callback(bar.stop)
             if dry_run:
-                outcomes: Iterator[Any] = iter_outcomes(paths, loaded.rules, the_period, progress)
+                outcomes: Iterator[Any] = iter_outcomes(paths, loaded.rules, the_period, files)
             else:
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
-                outcomes = record_outcomes(paths, loaded, store, now, the_period, progress)
+                outcomes = record_outcomes(paths, loaded, store, now, the_period, files)
                 # Closed before the store (LIFO): an interrupted file rolls back cleanly.
                 stack.callback(outcomes.close)
+            if bar:
+                outcomes = bar.count(outcomes)
             if as_json:
                 counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
             else:
-                counts = _print_human(outcomes, loaded, None if dry_run else store)
+                counts = _print_human(outcomes, loaded, None if dry_run else store, show_all, bar)
         raise typer.Exit(EXIT_PARTIAL if counts["rejected"] else EXIT_OK)
 
 
@@ -242,34 +283,86 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     return counts
 
 
-def _progress_callback() -> Any:
-    """A Rich progress bar on stderr, only when stderr is a terminal."""
-    if not err.is_terminal:
-        return None
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
+@contextmanager
+def _stages() -> Iterator[Any]:
+    """A spinner on stderr naming the stage of a long command (and the count so far), only
+    when stderr is a terminal and not --quiet."""
+    if not err.is_terminal or _state["quiet"]:
+        yield None
+        return
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     )
-    task = progress.add_task("Reading", total=None)
+    task = bar.add_task("Starting", total=None)
 
-    def update(done: int, total: int, current: str) -> None:
-        if done == 0:
-            progress.start()
-        progress.update(task, completed=done, total=total, description=f"Reading {current}")
-        if done == total:
-            progress.stop()
+    def update(stage: str, count: int) -> None:
+        bar.update(task, description=f"{stage} · {count:,}" if count else stage)
 
-    return update
+    with bar:
+        yield update
+
+
+class _ReadProgress:
+    """Progress on stderr while reading, only when stderr is a terminal and not --quiet: the
+    file being read and the replies read so far, so one big file does not sit at 0/1."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task = self.bar.add_task("Reading", total=None)
+        self.file, self.file_no, self.file_count, self.rows = "", 0, 0, 0
+        self.bar.start()
+
+    @classmethod
+    def start(cls) -> _ReadProgress | None:
+        return cls() if err.is_terminal and not _state["quiet"] else None
+
+    def files(self, done: int, total: int, current: str) -> None:
+        self.file = current or self.file  # the last call (all done) names no file
+        self.file_no, self.file_count = min(done + 1, total), total
+        self._show()
+
+    def count(self, outcomes: Iterator[Any]) -> Iterator[Any]:
+        for outcome in outcomes:
+            if isinstance(outcome, ScoredResponse | Rejection):
+                self.rows += 1
+                if self.rows % 200 == 0:
+                    self._show()
+            yield outcome
+
+    def _show(self) -> None:
+        where = f"file {self.file_no}/{self.file_count} " if self.file_count > 1 else ""
+        self.bar.update(
+            self.task,
+            description=f"Reading {_esc(self.file)} {where}· {self.rows:,} replies",
+        )
+
+    def stop(self) -> None:
+        self.bar.stop()
 
 
 def _print_human(
-    outcomes: Iterator[Any], loaded: LoadedRules, store: Store | None
+    outcomes: Iterator[Any],
+    loaded: LoadedRules,
+    store: Store | None,
+    show_all: bool = False,
+    bar: _ReadProgress | None = None,
 ) -> dict[str, int]:
+    """The table lists flagged responses first, then the others, up to TABLE_ROWS_SHOWN
+    (every one with --all); the rows kept are bounded, whatever the input's size."""
     rules = loaded.rules
+    limit = None if show_all else TABLE_ROWS_SHOWN
+    flagged_rows: list[list[str]] = []
+    other_rows: list[list[str]] = []
     table = Table(title="Scored responses", title_justify="left")
     table.add_column("Customer", overflow="fold", min_width=12)
     table.add_column("Period")
@@ -292,13 +385,22 @@ def _print_human(
             periods.add(outcome.response.period)
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
-            if counts["scored"] <= TABLE_ROWS_SHOWN:
-                table.add_row(*_score_row(outcome, rules))
+            rows = flagged_rows if outcome.flags else other_rows
+            if limit is None or len(rows) < limit:
+                rows.append(_score_row(outcome, rules))
+    if bar:
+        bar.stop()
     counts["rejected"] = len(rejected)
+    shown = (flagged_rows + other_rows)[:limit]
+    for row in shown:
+        table.add_row(*row)
     if counts["scored"]:
         out.print(table)
-        if counts["scored"] > TABLE_ROWS_SHOWN:
-            out.print(f"… and {counts['scored'] - TABLE_ROWS_SHOWN} more (use --json for all)")
+        if counts["scored"] > len(shown):
+            out.print(
+                f"… {counts['scored'] - len(shown)} more not listed (flagged ones first): "
+                "--all lists every one, --json prints them all for scripts"
+            )
     if rejected:
         rt = Table(title="[red]Rejected inputs[/red]", title_justify="left")
         for col in ("File", "Sheet", "Cell", "Reason"):
@@ -307,12 +409,14 @@ def _print_human(
             rt.add_row(r.file, r.sheet or "", r.cell or "", f"[red]{_esc(r.reason)}[/red]")
         out.print(rt)
     for s in skipped:
-        out.print(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
+        _say(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
     if store is None:
         where = "not recorded (dry run)"
     else:
         saved = sum(r.result.responses for r in recorded)
         where = f"{saved} recorded in {_esc(str(store.path))}"
+        if saved and not _state["quiet"]:
+            where += " (--dry-run scores without recording)"
         for period in sorted(periods):
             kept = store.period_rules(period)
             if kept and kept[0] != loaded.sha256:
@@ -394,7 +498,7 @@ def report(
         the_period = parse_period(period)
         made_on = _parse_date(report_date) if report_date else date.today()
         loaded = _rules(config)
-        with Store.open(db or default_db_path(), create=False) as store:
+        with Store.open(db or default_db_path(), create=False) as store, _stages() as stages:
             result = build_report(
                 store,
                 the_period,
@@ -404,6 +508,7 @@ def report(
                 made_on,
                 rescore=rescore,
                 templates=Path("templates"),
+                progress=stages,
             )
         if as_json:
             sys.stdout.write(json.dumps(summary_json(result), ensure_ascii=False, indent=2) + "\n")
@@ -494,6 +599,7 @@ def survey(
     code) is listed with its cell and nothing is written (exit 1).
     """
     with _errors():
+        _must_exist(customers, "--customers")
         the_period = parse_period(period)
         today = _parse_date(on) if on else date.today()
         due = _parse_date(reply_by) if reply_by else None
@@ -543,6 +649,7 @@ def chase(
     Example: [bold]csat chase --period 2024H1[/bold] (for cron: exit 3 when anyone is overdue)
     """
     with _errors():
+        _must_exist(customers, "--customers")
         the_period = parse_period(period)
         today = _parse_date(on) if on else date.today()
         rules = _rules(config).rules
@@ -841,6 +948,13 @@ def config_check(config: ConfigOpt = None) -> None:
             f"{rules.min_answered_weight:g}); cadence {rules.cadence.value}"
         )
         out.print(f"Rules hash: {loaded.sha256}")
+        if loaded.path.resolve() == (packaged_data_dir() / "config" / "weights.yaml").resolve():
+            out.print(
+                f"Checked the packaged defaults ({_esc(str(loaded.path))}): there is no "
+                "./config/weights.yaml here. cd into the folder csat init set up, or use --config."
+            )
+        else:
+            out.print(f"Checked {_esc(str(loaded.path))}: valid.")
 
 
 @config_app.command("schema")

@@ -8,6 +8,7 @@ per-period figures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -51,9 +52,16 @@ def build_report(
     today: date,
     rescore: bool = False,
     templates: Path | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ReportResult:
     """Write the workbook and the CAPA forms of `period`; `templates` (./templates) may
-    override the packaged Jinja templates."""
+    override the packaged Jinja templates. `progress(stage, responses read)` is told each
+    stage and, while reading, every thousand responses."""
+
+    def stage(name: str, count: int = 0) -> None:
+        if progress is not None:
+            progress(name, count)
+
     recorded = {p: parse_period(p) for p in store.recorded_periods()}
     groups: dict[Period, list[str]] = {}
     for name, p in recorded.items():
@@ -89,6 +97,8 @@ def build_report(
     target = report_path(out_dir, period)
 
     def write(temp: Path) -> ReportView:
+        stage("Reading responses")
+        read = 0
         book = StatisticsWorkbook(temp, report_rules, lang, today)
         for group in sorted(groups):
             is_current = group == period
@@ -97,6 +107,9 @@ def build_report(
                 report_rules if is_current else scorers[max(names)].rules, str(group)
             )
             for stored in store.responses(names):
+                read += 1
+                if read % 1000 == 0:
+                    stage("Reading responses", read)
                 if stored.superseded:
                     acc.superseded += 1
                     continue
@@ -150,10 +163,12 @@ def build_report(
             segments=[segments[k].finish() for k in sorted(segments)],
             unanswered=_unanswered(sent, replied_keys),
         )
+        stage("Writing the workbook", read)
         book.finish(view)
         return view
 
     view = write_atomically(target, write)
+    stage("Writing CAPA forms")
     forms = write_capa_forms(
         list(view.capas.values()),
         report_rules,
