@@ -415,8 +415,6 @@ def _print_human(
     else:
         saved = sum(r.result.responses for r in recorded)
         where = f"{saved} recorded in {_esc(str(store.path))}"
-        if saved and not _state["quiet"]:
-            where += " (--dry-run scores without recording)"
         for period in sorted(periods):
             kept = store.period_rules(period)
             if kept and kept[0] != loaded.sha256:
