@@ -671,11 +671,12 @@ class StatisticsWorkbook:
             )
         chart.set_title({"name": t("items_chart", L)})
         chart.set_y_axis({"reverse": True})
-        chart.set_size({"width": 720, "height": 360})
+        chart.set_size({"width": 560, "height": 440})
         share_col = 3 + 2 * len(levels) + 1
-        scatter_top = self._quadrants(v, share_col)
+        scatter = self._quadrants(v, share_col)
+        # side by side, so the table and both charts print on one landscape page
         self.ws["items"].insert_chart(self.rows["items"] + 1, 0, chart)
-        self.ws["items"].insert_chart(self.rows["items"] + 20, 0, scatter_top)
+        self.ws["items"].insert_chart(self.rows["items"] + 1, 0, scatter, {"x_offset": 580})
 
     def _quadrants(self, v: ReportView, share_col: int) -> Any:
         """Martilla & James importance-performance analysis: one labelled point per item, the
@@ -800,7 +801,7 @@ class StatisticsWorkbook:
             }
         )
         scatter.set_legend({"none": True})
-        scatter.set_size({"width": 720, "height": 480})
+        scatter.set_size({"width": 600, "height": 440})
         return scatter
 
     def _pareto(self, v: ReportView) -> None:
