@@ -343,6 +343,12 @@ def test_the_printed_workbook(
     for key in quadrants:
         assert t(key, lang) in every  # type: ignore[arg-type]
     assert t("none_unanswered", lang) in every  # type: ignore[arg-type]
+    # the items table and both its charts on one page
+    squeezed = ["".join(p.split()) for p in pages]
+    title = "".join(t("items_chart", lang).split())  # type: ignore[arg-type]
+    [items_page] = [p for p in squeezed if title in p]
+    for key in ("scatter_chart", "q_keep"):
+        assert "".join(t(key, lang).split()) in items_page  # type: ignore[arg-type]
     # the customer column repeats on every page of the per-customer sheet
     customer = t("customer", lang)  # type: ignore[arg-type]
     # scores (three pages wide at least), flags and comments start with the customer column
