@@ -12,19 +12,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from enum import StrEnum
+from inspect import cleandoc
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from csat import setup
+from csat import __version__, setup
 from csat.capa import STATUSES
 from csat.chase import not_replied
-from csat.config import LoadedRules, find_config, load_rules
+from csat.config import LoadedRules, find_config, load_rules, packaged_data_dir
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Notice, Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
@@ -43,24 +44,46 @@ class Lang(StrEnum):
 
 TABLE_ROWS_SHOWN = 500
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     help="Customer-satisfaction survey procedure: import returned surveys, score, grade, flag.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings=HELP,
 )
-config_app = typer.Typer(help="Check and explain the scoring rules.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Check and explain the scoring rules.\n\n"
+    "Example: [bold]csat config check[/bold] (prints the scoring table and which file it read)",
+    no_args_is_help=True,
+    context_settings=HELP,
+)
 app.add_typer(config_app, name="config")
 capa_app = typer.Typer(
-    help="Follow corrective actions (CAPA) until they are closed and verified.",
+    help="Follow corrective actions (CAPA) until they are closed and verified.\n\n"
+    "Example: [bold]csat capa list --overdue[/bold], then "
+    '[bold]csat capa close CAPA-2024H1-003 --action "8D done"[/bold]',
     no_args_is_help=True,
+    context_settings=HELP,
 )
 app.add_typer(capa_app, name="capa")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
-_state = {"debug": False}
+_state = {"debug": False, "quiet": False, "verbose": False}
+
+
+def _say(message: str) -> None:
+    """Progress and notes on stdout that --quiet silences (results and errors never are)."""
+    if not _state["quiet"]:
+        out.print(message)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"csat {__version__}")
+        raise typer.Exit()
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -88,8 +111,42 @@ def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print results and errors only: no progress or notes."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also say which files were read and skipped.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
-    _state["debug"] = debug
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other")
+    _state.update(debug=debug, quiet=quiet, verbose=verbose)
+    out.width, err.width = _width(sys.stdout), _width(sys.stderr)
+
+
+PIPE_WIDTH = 1000
+
+
+def _width(stream: TextIO) -> int:
+    """$COLUMNS when set; the terminal's width; else (a pipe, a file) so wide that a table keeps
+    its natural width and no name is broken mid-word: lines end where the content does."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if stream.isatty():
+            size = os.get_terminal_size(stream.fileno()).columns
+            return size if size >= 20 else 80  # a terminal that reports no size
+    except (OSError, ValueError):
+        pass
+    return PIPE_WIDTH
 
 
 @contextmanager
@@ -129,8 +186,19 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(EXIT_FATAL) from None
 
 
+def _must_exist(path: Path | None, option: str) -> None:
+    """A file named on the command line that is not there is a usage error (exit 2), in
+    every command, as for csat score's paths."""
+    if path is not None and not path.exists():
+        raise UsageError(f"'{path}' does not exist ({option}): check the path")
+
+
 def _rules(config: Path | None) -> LoadedRules:
-    return load_rules(find_config(config))
+    _must_exist(config, "--config")
+    loaded = load_rules(find_config(config))
+    if _state["verbose"]:
+        err.print(f"rules: {_esc(str(loaded.path))} ({loaded.sha256[:12]})")
+    return loaded
 
 
 @app.command()
@@ -158,6 +226,12 @@ def score(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"List every scored response (default: the first {TABLE_ROWS_SHOWN})."
+        ),
+    ] = False,
 ) -> None:
     """Import returned surveys, score each customer, grade A-E and flag what needs a CAPA.
 
@@ -169,29 +243,31 @@ def score(
     with _errors():
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
-        if scale is not None and scale not in loaded.rules.scales:
-            raise UsageError(
-                f"unknown scale '{scale}': one of {', '.join(loaded.rules.scales)} ({loaded.path})"
-            )
+        _check_scale(scale, loaded)
         today = date.today()
-        progress = None if as_json else _progress_callback()
+        bar = _ReadProgress.start()
+        files = bar.files if bar else None
         with ExitStack() as stack:
+            if bar:
+                stack.callback(bar.stop)
             if dry_run:
                 outcomes: Iterator[Any] = iter_outcomes(
-                    paths, loaded.rules, the_period, progress, scale=scale, today=today
+                    paths, loaded.rules, the_period, files, scale=scale, today=today
                 )
             else:
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
                 outcomes = record_outcomes(
-                    paths, loaded, store, now, the_period, progress, scale=scale, today=today
+                    paths, loaded, store, now, the_period, files, scale=scale, today=today
                 )
                 # Closed before the store (LIFO): an interrupted file rolls back cleanly.
                 stack.callback(outcomes.close)
+            if bar:
+                outcomes = bar.count(outcomes)
             if as_json:
                 counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
             else:
-                counts = _print_human(outcomes, loaded, None if dry_run else store)
+                counts = _print_human(outcomes, loaded, None if dry_run else store, show_all, bar)
         raise typer.Exit(EXIT_PARTIAL if counts["rejected"] else EXIT_OK)
 
 
@@ -225,34 +301,86 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     return counts
 
 
-def _progress_callback() -> Any:
-    """A Rich progress bar on stderr, only when stderr is a terminal."""
-    if not err.is_terminal:
-        return None
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
+@contextmanager
+def _stages() -> Iterator[Any]:
+    """A spinner on stderr naming the stage of a long command (and the count so far), only
+    when stderr is a terminal and not --quiet."""
+    if not err.is_terminal or _state["quiet"]:
+        yield None
+        return
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     )
-    task = progress.add_task("Reading", total=None)
+    task = bar.add_task("Starting", total=None)
 
-    def update(done: int, total: int, current: str) -> None:
-        if done == 0:
-            progress.start()
-        progress.update(task, completed=done, total=total, description=f"Reading {current}")
-        if done == total:
-            progress.stop()
+    def update(stage: str, count: int) -> None:
+        bar.update(task, description=f"{stage} · {count:,}" if count else stage)
 
-    return update
+    with bar:
+        yield update
+
+
+class _ReadProgress:
+    """Progress on stderr while reading, only when stderr is a terminal and not --quiet: the
+    file being read and the replies read so far, so one big file does not sit at 0/1."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task = self.bar.add_task("Reading", total=None)
+        self.file, self.file_no, self.file_count, self.rows = "", 0, 0, 0
+        self.bar.start()
+
+    @classmethod
+    def start(cls) -> _ReadProgress | None:
+        return cls() if err.is_terminal and not _state["quiet"] else None
+
+    def files(self, done: int, total: int, current: str) -> None:
+        self.file = current or self.file  # the last call (all done) names no file
+        self.file_no, self.file_count = min(done + 1, total), total
+        self._show()
+
+    def count(self, outcomes: Iterator[Any]) -> Iterator[Any]:
+        for outcome in outcomes:
+            if isinstance(outcome, ScoredResponse | Rejection):
+                self.rows += 1
+                if self.rows % 200 == 0:
+                    self._show()
+            yield outcome
+
+    def _show(self) -> None:
+        where = f"file {self.file_no}/{self.file_count} " if self.file_count > 1 else ""
+        self.bar.update(
+            self.task,
+            description=f"Reading {_esc(self.file)} {where}· {self.rows:,} replies",
+        )
+
+    def stop(self) -> None:
+        self.bar.stop()
 
 
 def _print_human(
-    outcomes: Iterator[Any], loaded: LoadedRules, store: Store | None
+    outcomes: Iterator[Any],
+    loaded: LoadedRules,
+    store: Store | None,
+    show_all: bool = False,
+    bar: _ReadProgress | None = None,
 ) -> dict[str, int]:
+    """The table lists flagged responses first, then the others, up to TABLE_ROWS_SHOWN
+    (every one with --all); the rows kept are bounded, whatever the input's size."""
     rules = loaded.rules
+    limit = None if show_all else TABLE_ROWS_SHOWN
+    flagged_rows: list[list[str]] = []
+    other_rows: list[list[str]] = []
     table = Table(title="Scored responses", title_justify="left")
     table.add_column("Customer", overflow="fold", min_width=12)
     table.add_column("Period")
@@ -278,13 +406,22 @@ def _print_human(
             periods.add(outcome.response.period)
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
-            if counts["scored"] <= TABLE_ROWS_SHOWN:
-                table.add_row(*_score_row(outcome, rules))
+            rows = flagged_rows if outcome.flags else other_rows
+            if limit is None or len(rows) < limit:
+                rows.append(_score_row(outcome, rules))
+    if bar:
+        bar.stop()
     counts["rejected"] = len(rejected)
+    shown = (flagged_rows + other_rows)[:limit]
+    for row in shown:
+        table.add_row(*row)
     if counts["scored"]:
         out.print(table)
-        if counts["scored"] > TABLE_ROWS_SHOWN:
-            out.print(f"… and {counts['scored'] - TABLE_ROWS_SHOWN} more (use --json for all)")
+        if counts["scored"] > len(shown):
+            out.print(
+                f"… {counts['scored'] - len(shown)} more not listed (flagged ones first): "
+                "--all lists every one, --json prints them all for scripts"
+            )
     if rejected:
         rt = Table(title="[red]Rejected inputs[/red]", title_justify="left")
         for col in ("File", "Sheet", "Cell", "Reason"):
@@ -293,7 +430,7 @@ def _print_human(
             rt.add_row(r.file, r.sheet or "", r.cell or "", f"[red]{_esc(r.reason)}[/red]")
         out.print(rt)
     for s in skipped:
-        out.print(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
+        _say(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
     _print_notices(notices)
     if store is None:
         where = "not recorded (dry run)"
@@ -357,8 +494,8 @@ def _esc(text: str) -> str:
     return escape(text)
 
 
-@app.command()
-def inspect(
+@app.command("inspect")
+def inspect_command(
     paths: Annotated[list[str], typer.Argument(help="Survey files or folders holding them.")],
     scale: Annotated[
         str | None, typer.Option(help="Explain the sheets as read on this scale.")
@@ -489,7 +626,7 @@ def report(
         the_period = parse_period(period)
         made_on = _parse_date(report_date) if report_date else date.today()
         loaded = _rules(config)
-        with Store.open(db or default_db_path(), create=False) as store:
+        with Store.open(db or default_db_path(), create=False) as store, _stages() as stages:
             result = build_report(
                 store,
                 the_period,
@@ -499,6 +636,7 @@ def report(
                 made_on,
                 rescore=rescore,
                 templates=Path("templates"),
+                progress=stages,
             )
         if as_json:
             sys.stdout.write(json.dumps(summary_json(result), ensure_ascii=False, indent=2) + "\n")
@@ -589,6 +727,7 @@ def survey(
     code) is listed with its cell and nothing is written (exit 1).
     """
     with _errors():
+        _must_exist(customers, "--customers")
         the_period = parse_period(period)
         today = _parse_date(on) if on else date.today()
         due = _parse_date(reply_by) if reply_by else None
@@ -638,6 +777,7 @@ def chase(
     Example: [bold]csat chase --period 2024H1[/bold] (for cron: exit 3 when anyone is overdue)
     """
     with _errors():
+        _must_exist(customers, "--customers")
         the_period = parse_period(period)
         today = _parse_date(on) if on else date.today()
         rules = _rules(config).rules
@@ -956,6 +1096,13 @@ def config_check(config: ConfigOpt = None) -> None:
             f"{rules.dates.earliest} to {rules.dates.latest_years_ahead} year(s) ahead"
         )
         out.print(f"Rules hash: {loaded.sha256}")
+        if loaded.path.resolve() == (packaged_data_dir() / "config" / "weights.yaml").resolve():
+            out.print(
+                f"Checked the packaged defaults ({_esc(str(loaded.path))}): there is no "
+                "./config/weights.yaml here. cd into the folder csat init set up, or use --config."
+            )
+        else:
+            out.print(f"Checked {_esc(str(loaded.path))}: valid.")
 
 
 @config_app.command("schema")
@@ -974,20 +1121,58 @@ def config_schema() -> None:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to set up.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite files already there.")] = False,
+    company: Annotated[
+        str | None,
+        typer.Option(help="Your company's name in Chinese, printed on the survey forms."),
+    ] = None,
+    company_en: Annotated[
+        str | None, typer.Option(help="Your company's name in English, for English forms.")
+    ] = None,
 ) -> None:
     """Copy the packaged config/ and templates/ into a folder for you to edit.
 
-    Example: [bold]csat init ~/csat-2024 && cd ~/csat-2024 && csat config check[/bold]
+    Example: [bold]csat init work --company 苏州精工电子有限公司 --company-en "Suzhou
+    Precision Electronics Co., Ltd."[/bold]
+
+    Survey forms are signed with the company's name: csat survey refuses to send them until it
+    is set (asked here when run in a terminal).
     """
     with _errors():
-        result = setup.init_folder(directory, force=force)
+        if company is None and company_en is None and sys.stdin.isatty():
+            company = typer.prompt("Company name in Chinese (on the forms)", default="") or None
+            if company:
+                company_en = typer.prompt("Company name in English", default=company)
+        if (company is None) != (company_en is None):
+            company = company or company_en
+            company_en = company_en or company
+        names = (company, company_en) if company and company_en else None
+        result = setup.init_folder(directory, force=force, company=names)
         for path in result.written:
-            out.print(f"[green]wrote[/green] {_esc(str(path))}")
+            _say(f"[green]wrote[/green] {_esc(str(path))}")
         for path in result.kept:
-            out.print(f"[yellow]kept[/yellow]  {_esc(str(path))} (exists; --force overwrites)")
-        out.print(
-            f"Edit {_esc(str(directory / 'config' / 'weights.yaml'))}, then run csat config check."
-        )
+            _say(f"[yellow]kept[/yellow]  {_esc(str(path))} (exists; --force overwrites)")
+        if result.company_set:
+            _say(f"Company name set in {_esc(str(result.company_set))}")
+        go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {_esc(str(directory))}, "
+        out.print(f"Next: {go}edit config/weights.yaml, then run csat config check.")
+        if not result.company_set:
+            out.print(
+                "Before csat survey: set survey.company in config/weights.yaml "
+                "(or csat init --company NAME --company-en NAME)."
+            )
+
+
+def _reflow(text: str) -> str:
+    """Docstring paragraphs as single lines: Rich help wraps them at the terminal's width,
+    not where the source line ended."""
+    paragraphs = cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+for _group in (app, config_app, capa_app):
+    for _command in _group.registered_commands:
+        if _command.callback is not None and _command.callback.__doc__:
+            _command.help = _reflow(_command.callback.__doc__)
 
 
 def main() -> None:

@@ -110,7 +110,8 @@ def record_outcomes(
                 if got.already is not None:
                     yield Skipped(
                         item.shown,
-                        f"already imported on {got.already.imported_at} as {got.already.path} "
+                        f"already imported on {local_time(got.already.imported_at)} as "
+                        f"{got.already.path} "
                         f"(import #{got.already.id}); nothing new recorded",
                     )
                 else:
@@ -134,3 +135,14 @@ def score_files(
     for outcome in iter_outcomes(paths, rules, period, scale=scale, today=today):
         run.add(outcome)
     return run
+
+
+def local_time(stamp: str) -> str:
+    """A stored ISO timestamp (with its offset) in the local time zone, to the minute."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

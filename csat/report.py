@@ -8,6 +8,7 @@ per-period figures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ from csat.periods import Period, enclosing, parse_period
 from csat.render.atomic import write_atomically
 from csat.render.capa import write_capa_forms
 from csat.render.labels import Lang
-from csat.render.workbook import ReportView, StatisticsWorkbook
+from csat.render.workbook import ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import CapaRecord, Store, customer_key
@@ -51,9 +52,16 @@ def build_report(
     today: date,
     rescore: bool = False,
     templates: Path | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ReportResult:
     """Write the workbook and the CAPA forms of `period`; `templates` (./templates) may
-    override the packaged Jinja templates."""
+    override the packaged Jinja templates. `progress(stage, responses read)` is told each
+    stage and, while reading, every thousand responses."""
+
+    def stage(name: str, count: int = 0) -> None:
+        if progress is not None:
+            progress(name, count)
+
     recorded = {p: parse_period(p) for p in store.recorded_periods()}
     groups: dict[Period, list[str]] = {}
     for name, p in recorded.items():
@@ -85,9 +93,12 @@ def build_report(
         class_of.setdefault(customer_key(str(s["customer"]), None), klass)
     segments: dict[str, PeriodAccumulator] = {}
     replied_sent: set[str] = set()
+    replied_keys: set[str] = set()  # both keys of every reply from a customer sent a form
     target = report_path(out_dir, period)
 
     def write(temp: Path) -> ReportView:
+        stage("Reading responses")
+        read = 0
         book = StatisticsWorkbook(temp, report_rules, lang, today)
         for group in sorted(groups):
             is_current = group == period
@@ -96,6 +107,9 @@ def build_report(
                 report_rules if is_current else scorers[max(names)].rules, str(group)
             )
             for stored in store.responses(names):
+                read += 1
+                if read % 1000 == 0:
+                    stage("Reading responses", read)
                 if stored.superseded:
                     acc.superseded += 1
                     continue
@@ -112,6 +126,7 @@ def build_report(
                     klass = class_of.get(key) or class_of.get(name_key) or "—"
                     if key in class_of or name_key in class_of:
                         replied_sent.add(key)
+                        replied_keys.update((key, name_key))
                     segment = segments.setdefault(klass, PeriodAccumulator(report_rules, klass))
                     segment.add(result, key)
                     if result.flags:
@@ -146,11 +161,14 @@ def build_report(
             forms_sent=len(sent),
             replies_to_forms=len(replied_sent),
             segments=[segments[k].finish() for k in sorted(segments)],
+            unanswered=_unanswered(sent, replied_keys),
         )
+        stage("Writing the workbook", read)
         book.finish(view)
         return view
 
     view = write_atomically(target, write)
+    stage("Writing CAPA forms")
     forms = write_capa_forms(
         list(view.capas.values()),
         report_rules,
@@ -161,6 +179,32 @@ def build_report(
         templates,
     )
     return ReportResult(target, view, forms)
+
+
+def _unanswered(sent: list[dict[str, object]], replied: set[str]) -> list[Unanswered]:
+    """Customers sent a form with no reply counted for the period, by code."""
+    rows = []
+    for s in sent:
+        name, code = str(s["customer"]), str(s["customer_code"])
+        if customer_key(name, code) in replied or customer_key(name, None) in replied:
+            continue
+
+        def opt(field: str, s: dict[str, object] = s) -> str | None:
+            return str(s[field]) if s.get(field) else None
+
+        rows.append(
+            Unanswered(
+                code=code,
+                customer=name,
+                klass=opt("class"),
+                language=str(s["language"]),
+                contact=opt("contact"),
+                email=opt("email"),
+                sent_on=date.fromisoformat(str(s["sent_on"])),
+                reply_by=date.fromisoformat(str(s["reply_by"])),
+            )
+        )
+    return rows
 
 
 def _before(name: str, period: Period) -> bool:

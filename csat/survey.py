@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from csat.config import LoadedRules
+from csat.config import LoadedRules, packaged_data_dir
 from csat.customers import Customer, read_customers
 from csat.errors import CsatError
 from csat.periods import Period
-from csat.render.forms import safe_file_name, write_form
+from csat.render.forms import PLACEHOLDER_COMPANY, safe_file_name, write_form
 from csat.store import Store
 
 
@@ -43,6 +43,7 @@ def make_surveys(
         (c, lang or c.language, folder / safe_file_name(str(period), c.code, taken))
         for c in customers
     ]
+    check_company(loaded, {language for _, language, _ in plan})
     existing = [p for _, _, p in plan if p.exists()]
     if existing and not force:
         shown = ", ".join(p.name for p in existing[:5]) + (" …" if len(existing) > 5 else "")
@@ -55,3 +56,29 @@ def make_surveys(
     if store is not None:
         store.record_sent(str(period), [(c, lg, str(p)) for c, lg, p in plan], today, due)
     return SurveyResult(folder, plan, due)
+
+
+class PlaceholderCompany(CsatError):
+    """The forms would go out signed by the shipped placeholder (本公司 / Our company)."""
+
+
+def check_company(loaded: LoadedRules, languages: set[str]) -> None:
+    """Forms are never sent signed by the placeholder: the config names the company first."""
+    company = loaded.rules.survey.company
+    names = {"zh": company.zh, "en": company.en}
+    unset = [lg for lg in ("zh", "en") if lg in languages and names[lg] == PLACEHOLDER_COMPANY[lg]]
+    if not unset:
+        return
+    shown = " / ".join(PLACEHOLDER_COMPANY[lg] for lg in unset)
+    packaged = loaded.path.resolve() == (packaged_data_dir() / "config" / "weights.yaml").resolve()
+    fix = (
+        "run csat init --company NAME --company-en NAME in your working folder first "
+        "(it copies the config with your company's name in it)"
+        if packaged
+        else f"set survey.company in {loaded.path}, e.g. "
+        'company: {zh: 苏州精工电子有限公司, en: "Suzhou Precision Electronics Co., Ltd."}'
+    )
+    raise PlaceholderCompany(
+        f"the forms would be signed '{shown}', the placeholder of {loaded.path}: {fix}. "
+        "No form was written"
+    )

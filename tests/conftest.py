@@ -137,3 +137,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+COMPANY = 'company: {zh: 苏州精工电子有限公司, en: "Suzhou Precision Electronics Co., Ltd."}'
+
+
+def named_rules(folder: Path) -> Path:
+    """The shipped rules with the company named, as `csat init --company` leaves them:
+    forms never go out signed by the placeholder."""
+    text = (ROOT / "config" / "weights.yaml").read_text(encoding="utf-8")
+    path = folder / "weights.yaml"
+    path.write_text(
+        text.replace("company: {zh: 本公司, en: Our company}", COMPANY), encoding="utf-8"
+    )
+    return path
+
+
+def tick(path: Path, ratings: list[object]) -> None:
+    """What a customer does on a csat form: a ✓ under the level of each item (None: none)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header = {c.value: c.column for c in ws[8] if c.value}
+    for i, rating in enumerate(ratings):
+        if rating is not None:
+            ws.cell(9 + i, header[rating], "✓")
+    wb.save(path)

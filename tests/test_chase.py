@@ -6,8 +6,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
-from conftest import ROOT
+from conftest import named_rules, tick
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -22,7 +21,7 @@ H1 = parse_period("2024H1")
 
 
 def test_chase_lists_who_has_not_replied(tmp_path: Path) -> None:
-    loaded = load_rules(ROOT / "config" / "weights.yaml")
+    loaded = load_rules(named_rules(tmp_path))
     customers = tmp_path / "c.csv"
     customers.write_text(
         "Customer code,Customer,Language,Contact,E-mail\n"
@@ -35,10 +34,7 @@ def test_chase_lists_who_has_not_replied(tmp_path: Path) -> None:
     with Store.open(db) as store:
         result = make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 20), store)
         first = result.written[0][2]
-        wb = openpyxl.load_workbook(first)
-        for row in range(9, 16):
-            wb.active[f"D{row}"] = "较满意"
-        wb.save(first)
+        tick(first, ["较满意"] * 7)
         list(record_outcomes([str(first)], loaded, store, datetime(2024, 7, 1)))
     late = tmp_path / "late.csv"
     late.write_text("客户编号,客户名称,语言\nC9,没发过表的客户,zh\n", encoding="utf-8")

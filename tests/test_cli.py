@@ -119,7 +119,11 @@ def test_customer_text_is_not_rich_markup(workbook: Callable[..., Path]) -> None
     [
         (["score", SUZHOU, "--period", "2024H3"], 2, "2024H1"),
         (["score", "no/such/file.xlsx"], 2, "does not exist"),
-        (["score", SUZHOU, "--config", "no/such.yaml"], 1, "cannot read"),
+        # a missing file is a usage error in every command
+        (["score", SUZHOU, "--config", "no/such.yaml"], 2, "does not exist (--config)"),
+        (["survey", "--customers", "no/such.csv", "--period", "2024H1"], 2, "does not exist"),
+        (["chase", "--customers", "no/such.csv", "--period", "2024H1"], 2, "does not exist"),
+        (["report", "--period", "2024H1", "--config", "no/such.yaml"], 2, "does not exist"),
     ],
 )
 def test_usage_and_fatal_errors(args: list[str], code: int, message: str) -> None:

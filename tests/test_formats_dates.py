@@ -14,7 +14,8 @@ from typing import Any
 
 import openpyxl
 import pytest
-from formats_builders import ITEMS_ZH, WEIGHTS, cli_json, notices, rules_file, rules_with, save
+from conftest import named_rules, tick
+from formats_builders import ITEMS_ZH, cli_json, notices, rules_file, rules_with, save
 
 from csat import parse_period, score_files
 from csat.config import Rules, load_rules
@@ -140,22 +141,18 @@ def test_unreadable_date_notice_in_the_json_document(tmp_path: Path) -> None:
 def test_unreadable_date_on_a_form_that_knows_its_period(tmp_path: Path) -> None:
     """A csat form carries its period in its metadata: the date is not needed, so a date the
     customer wrote as 上周五 keeps the reply, with a notice naming the cell."""
-    loaded = load_rules(WEIGHTS)
+    loaded = load_rules(named_rules(tmp_path))
     listing = tmp_path / "customers.csv"
     listing.write_text("客户编号,客户名称,语言\nC1001,天津立讯电子有限公司,zh\n", encoding="utf-8")
     made = make_surveys(listing, H1, loaded, tmp_path / "out", date(2024, 6, 20), None)
     [(_, _, form)] = made.written
+    tick(form, ["非常满意", "较满意", "较满意", "一般", "非常满意", "较满意", "较满意"])
     wb = openpyxl.load_workbook(form)
-    ws = wb.active
-    for i, word in enumerate(
-        ["非常满意", "较满意", "较满意", "一般", "非常满意", "较满意", "较满意"]
-    ):
-        ws[f"D{9 + i}"] = word
-    ws["E6"] = "上周五"
+    wb.active["F6"] = "上周五"  # the date cell of csat's form
     wb.save(form)
     run = score_files([str(form)], loaded.rules)
     assert run.rejected == []
     [got] = run.scored
     # 25 + 18 + 18 + 11 + 10 + 4 + 4 = 90, period from the form's metadata
     assert (got.total, got.response.period, got.response.date) == (90.0, "2024H1", None)
-    assert any(m.cell == "E6" and "上周五" in m.message for m in notices(run))
+    assert any(m.cell == "F6" and "上周五" in m.message for m in notices(run))

@@ -123,7 +123,7 @@ def test_workbook_matches_golden(
     assert result.path == tmp_path / "reports" / "2024H1" / "csat-2024H1.xlsx"
     got = dump(result.path)
     text = golden_text(got).replace(str(DATA), "DATA").replace(str(tmp_path), "TMP")
-    text = text.replace(loaded.sha256, "RULES-SHA256")
+    text = text.replace(loaded.sha256, "RULES-SHA256").replace(loaded.sha256[:12], "RULES-SHA")
     golden = GOLDEN / f"report-2024H1-{lang}.json"
     if update_golden:
         golden.write_text(text, encoding="utf-8")
@@ -165,6 +165,7 @@ def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: P
         "项目分析",
         "柏拉图",
         "问题项",
+        "未回复的顾客",
         "客户分类分析",
         "趋势",
         "顾客意见",
@@ -174,11 +175,12 @@ def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: P
         r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=3, max_col=2) if r[0].value
     }
     assert summary["期间"] == "2024H1"
-    assert summary["评分规则(SHA-256)"] == loaded.sha256
+    assert summary["评分规则(SHA-256)"] == loaded.sha256[:12]  # the full hash in a note
+    assert loaded.sha256 in wb["汇总"]["B5"].comment.text
     assert summary["制表日期"].date() == MADE_ON
     scores = wb["客户得分"]
-    assert scores.freeze_panes == "A2" and scores.auto_filter.ref
-    assert scores.print_title_rows == "$1:$1"
+    assert scores.freeze_panes == "B2" and scores.auto_filter.ref
+    assert scores.print_title_rows == "$1:$1" and scores.print_title_cols == "$A:$A"
     assert scores.page_setup.orientation == "landscape" and scores.page_setup.paperSize == 9
     names = [r[0].value for r in scores.iter_rows(min_row=2)]
     assert names.count("苏州科创电子科技有限公司") == 1
@@ -273,34 +275,85 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def test_libreoffice_opens_and_prints_the_workbook(
-    history: Path, loaded: LoadedRules, tmp_path: Path
-) -> None:
+def to_pdf(path: Path, tmp_path: Path) -> Path:
+    """The workbook printed by LibreOffice, as a manager would print it."""
     soffice = _soffice()
     if soffice is None:
         if os.environ.get("CI") == "true":
             pytest.fail("LibreOffice is required under CI (.ci/run installs it)")
         pytest.skip("LibreOffice (soffice) not installed")
-    path = make(history, loaded, tmp_path / "reports").path
-    profile = tmp_path / "lo-profile"
+    out = tmp_path / f"pdf-{path.parent.parent.name}"
     proc = subprocess.run(
         [
             soffice,
-            f"-env:UserInstallation=file://{profile}",
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
             "--headless",
             "--convert-to",
             "pdf",
             "--outdir",
-            str(tmp_path),
+            str(out),
             str(path),
         ],
         capture_output=True,
         text=True,
         timeout=180,
     )
-    pdf = tmp_path / "csat-2024H1.pdf"
+    pdf = out / path.with_suffix(".pdf").name
     assert proc.returncode == 0 and pdf.exists(), proc.stderr
-    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    assert pdf.read_bytes().startswith(b"%PDF")
+    return pdf
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_printed_workbook(
+    history: Path, loaded: LoadedRules, tmp_path: Path, lang: str
+) -> None:
+    """What LibreOffice prints: whole headers, a footer on every page, the per-customer
+    sheet on a few pages wide, empty sheets as one line, the quadrants named."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    result = make(history, loaded, tmp_path / lang, lang)
+    pages = pdf_pages(to_pdf(result.path, tmp_path))
+    n = len(pages)
+    # 1 summary, 4-6 scores (3 wide, 2 long), items, pareto, flags, not replied (one line),
+    # segments, trend, comments, rejected
+    assert 12 <= n <= 17, n
+    made = "制表日期 2024-07-15" if lang == "zh" else "Made on 2024-07-15"
+    word = "页" if lang == "zh" else "Page"
+    for i, page in enumerate(pages, 1):
+        assert f"{word} {i} / {n}" in page and "2024H1" in page and made in page, i
+        assert loaded.sha256[:12] in page
+    words = {w for page in pages for w in page.split()}
+    wb = openpyxl.load_workbook(result.path)
+    for sheet in (wb.worksheets[1], wb.worksheets[2]):  # scores, items: long headers
+        for cell in next(sheet.iter_rows(max_row=1)):
+            for w in str(cell.value).split():
+                assert w in words, (sheet.title, cell.value, w)  # never "Answere d"
+    every = "\n".join(pages)
+    quadrants = ["q_concentrate", "q_keep", "q_low", "q_overkill"]
+    from csat.render.labels import t
+
+    for key in quadrants:
+        assert t(key, lang) in every  # type: ignore[arg-type]
+    assert t("none_unanswered", lang) in every  # type: ignore[arg-type]
+    # the items table and both its charts on one page
+    squeezed = ["".join(p.split()) for p in pages]
+    title = "".join(t("items_chart", lang).split())  # type: ignore[arg-type]
+    [items_page] = [p for p in squeezed if title in p]
+    for key in ("scatter_chart", "q_keep"):
+        assert "".join(t(key, lang).split()) in items_page  # type: ignore[arg-type]
+    # the customer column repeats on every page of the per-customer sheet
+    customer = t("customer", lang)  # type: ignore[arg-type]
+    # scores (three pages wide at least), flags and comments start with the customer column
+    assert sum(p.lstrip().startswith(customer) for p in pages) >= 5
+    assert "Answere d" not in every and "Dissatisfie d" not in every
 
 
 def test_rescoring_a_folder_skips_csats_own_report_and_database(

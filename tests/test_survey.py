@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import ROOT
+from conftest import ROOT, named_rules, tick
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -27,8 +29,8 @@ N/2001,Nordlicht Elektronik GmbH,English,EU,B,Ms. Berg,berg@example.com
 
 
 @pytest.fixture
-def loaded() -> LoadedRules:
-    return load_rules(ROOT / "config" / "weights.yaml")
+def loaded(tmp_path: Path) -> LoadedRules:
+    return load_rules(named_rules(tmp_path))
 
 
 @pytest.fixture
@@ -45,12 +47,11 @@ def fill(
     comment: str = "ok",
     day: date = date(2024, 7, 3),
 ) -> None:
-    """What a customer does: pick ratings, date it, comment; maybe retype their name."""
+    """What a customer does: tick a level per item, date it, comment; maybe retype their name."""
+    tick(path, ratings)
     wb = openpyxl.load_workbook(path)
     ws = wb.active
-    for i, rating in enumerate(ratings):
-        ws[f"D{9 + i}"] = rating
-    ws["E6"] = datetime.combine(day, datetime.min.time())
+    ws["F6"] = datetime.combine(day, datetime.min.time())
     ws["B17"] = comment
     if name is not None:
         ws["B5"] = name
@@ -95,7 +96,19 @@ def test_round_trip(tmp_path: Path, loaded: LoadedRules, customers: Path) -> Non
     assert got["N/2001"].total == 64.0 and got["N/2001"].response.comments == "late 8D"
 
 
-def test_form_layout_dropdown_and_protection(
+def test_own_forms_not_filled_in_are_skipped_not_rejected(
+    tmp_path: Path, loaded: LoadedRules, customers: Path
+) -> None:
+    """`csat score .` in the working folder meets the blank forms csat wrote: not replies yet."""
+    result = make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 20), None)
+    run = score_files([str(tmp_path / "out")], loaded.rules)
+    assert run.scored == [] and run.rejected == []
+    assert [s.reason for s in run.skipped] == ["a csat survey form not filled in yet"] * len(
+        result.written
+    )
+
+
+def test_form_layout_ticks_and_protection(
     tmp_path: Path, loaded: LoadedRules, customers: Path
 ) -> None:
     result = make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 20), None)
@@ -103,15 +116,121 @@ def test_form_layout_dropdown_and_protection(
     ws = zh.active
     assert ws.protection.sheet
     assert not ws["D9"].protection.locked and ws["B5"].protection.locked
+    # the procedure's own form: one tick column per level, so it works printed too
+    assert [c.value for c in ws[8]] == [
+        "序号",
+        "调查项目",
+        "评分比例",
+        "非常满意",
+        "较满意",
+        "一般",
+        "不满意",
+        "非常不满意",
+    ]
     [validation] = ws.data_validations.dataValidation
-    assert validation.formula1 == '"非常满意,较满意,一般,不满意,非常不满意"'
-    assert str(validation.sqref) == "D9:D15"
+    assert validation.formula1 == '"✓"' and str(validation.sqref) == "D9:H15"
+    assert ws["B4"].value == "苏州精工电子有限公司"
+    assert "2024年上半年" in ws["A3"].value and "2024年7月4日" in ws["A3"].value
+    assert "，" in ws["A3"].value and ", " not in ws["A3"].value  # full-width punctuation
+    assert ws["A5"].value == "客户名称："
     assert ws.page_setup.paperSize == 9
     props = {p.name: p.value for p in zh.custom_doc_props.props}
     assert props["csat-form-code"] == "C1001" and props["csat-form-period"] == "2024H1"
     assert props["csat-form-revision"] == "A/1" and props["csat-form-rules"] == loaded.sha256
     en = openpyxl.load_workbook(result.written[1][2]).active
-    assert en["D8"].value == "Rating" and en["B9"].value == "Product quality"
+    assert en["D8"].value == "Very satisfied" and en["B9"].value == "Product quality"
+    assert "the first half of 2024" in en["A3"].value and "4 July 2024" in en["A3"].value
+    bold = [c for row in en.iter_rows() for c in row if c.font and c.font.b]
+    assert bold and all(c.font.name == "Calibri" for c in bold)  # never a serif fallback
+
+
+@pytest.mark.parametrize(
+    ("period", "zh", "en"),
+    [
+        ("2024H2", "2024年下半年", "the second half of 2024"),
+        ("2024Q3", "2024年第三季度", "the third quarter of 2024"),
+        ("2024-05", "2024年5月", "May 2024"),
+        ("2024", "2024年度", "2024"),
+    ],
+)
+def test_periods_in_words(period: str, zh: str, en: str) -> None:
+    from csat.render.forms import period_words
+
+    assert (period_words(parse_period(period), "zh"), period_words(parse_period(period), "en")) == (
+        zh,
+        en,
+    )
+
+
+def test_forms_never_go_out_signed_by_the_placeholder(tmp_path: Path, customers: Path) -> None:
+    from csat.survey import PlaceholderCompany
+
+    shipped = load_rules(ROOT / "config" / "weights.yaml")
+    with pytest.raises(PlaceholderCompany, match="本公司 / Our company.*csat init --company"):
+        make_surveys(customers, H1, shipped, tmp_path / "out", date(2024, 6, 20), None)
+    assert not (tmp_path / "out").exists()
+    work = tmp_path / "work"
+    assert runner.invoke(app, ["init", str(work)]).exit_code == 0
+    args = ["survey", "--customers", str(customers), "--period", "2024H1"]
+    args += ["--out", str(work / "out"), "--config", str(work / "config" / "weights.yaml")]
+    args += ["--db", str(work / "csat.db")]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 1 and "survey.company in" in refused.stderr
+    assert "No form was written" in refused.stderr and not (work / "out").exists()
+    named = runner.invoke(
+        app,
+        ["init", str(work), "--company", "宁波精工", "--company-en", 'Ningbo "Precision", Ltd.'],
+    )
+    assert named.exit_code == 0, named.output
+    assert runner.invoke(app, args).exit_code == 0
+    form = openpyxl.load_workbook(work / "out" / "2024H1" / "2024H1-N_2001.xlsx").active
+    assert form["B4"].value == 'Ningbo "Precision", Ltd.'
+
+
+def test_printed_forms(tmp_path: Path, loaded: LoadedRules, customers: Path) -> None:
+    """A zh and an en form printed by LibreOffice: one A4 page each, the level names over
+    the tick boxes, the company, the period in words."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or poppler-utils not installed")
+    result = make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 20), None)
+    for _, lang, path in result.written:
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{tmp_path / 'lo'}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(tmp_path / "pdf"),
+                str(path),
+            ],
+            capture_output=True,
+            timeout=180,
+            check=True,
+        )
+        pdf = tmp_path / "pdf" / path.with_suffix(".pdf").name
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert text.count("\f") == 1, lang  # one page
+        words = (
+            [
+                "非常满意",
+                "较满意",
+                "一般",
+                "不满意",
+                "非常不满意",
+                "2024年上半年",
+                "苏州精工电子有限公司",
+            ]
+            if lang == "zh"
+            else ["Very", "satisfied", "Neutral", "dissatisfied", "first half of 2024", "Suzhou"]
+        )
+        flat = " ".join(text.split())
+        for w in words:
+            assert w in flat, (lang, w)
 
 
 def test_forms_for_another_period_or_revision_are_refused(
@@ -169,6 +288,8 @@ def test_the_shipped_example_list_is_valid(loaded: LoadedRules) -> None:
 def test_existing_forms_are_kept_unless_force(tmp_path: Path, customers: Path) -> None:
     args = [
         "survey",
+        "--config",
+        str(named_rules(tmp_path)),
         "--customers",
         str(customers),
         "--period",
@@ -221,12 +342,19 @@ def test_report_shows_response_rate_and_segments(tmp_path: Path, loaded: LoadedR
     summary = {
         r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=3, max_col=2) if r[0].value
     }
-    assert (summary["Forms sent"], summary["Forms returned"], summary["Response rate"]) == (
+    assert (
+        summary["Forms sent"],
+        summary["Forms returned"],
+        summary["Response rate (returned ÷ sent)"],
+    ) == (
         4,
         3,
         0.75,
     )
     assert len(wb["Items"]._charts) == 2  # ratings by item, importance vs performance
+    unanswered = [[c.value for c in r] for r in wb["Not replied"].iter_rows(values_only=False)]
+    assert unanswered[0][:2] == ["Code", "Customer"]
+    assert [r[0] for r in unanswered[1:]] == sorted(set(forms) - {"A1", "A2", "B1"})
 
 
 def test_customer_list_as_xlsx_with_numeric_codes(tmp_path: Path, loaded: LoadedRules) -> None:

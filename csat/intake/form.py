@@ -290,7 +290,8 @@ def read_form(sheet: Sheet, form: FormLayout, rules: Rules, file: str) -> RawRes
                 response.ratings[key] = values.level(value, item)
         except BadRating as exc:
             response.problems.append(Rejection(file, sheet.name, cell, str(exc)))
-    if form.level_cols and not response.problems and not any(response.ratings.values()):
+    response.blank = not response.problems and not any(response.ratings.values())
+    if form.level_cols and response.blank:
         response.problems.append(
             Rejection(
                 file,

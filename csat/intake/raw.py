@@ -21,3 +21,4 @@ class RawResponse:
     span: str | None
     customer_cell: str | None
     problems: list[Rejection] = field(default_factory=list)
+    blank: bool = False  # a form with no answer in it at all (csat's own: not filled in yet)

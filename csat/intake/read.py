@@ -66,7 +66,7 @@ def read_file(
                 if own is not None:  # the code csat put in the form wins over edited text
                     got.customer_code = own.code
                     got.customer = got.customer or own.customer
-                    if not got.problems and not any(got.ratings.values()):
+                    if got.blank:
                         yield Skipped(shown, "a csat survey form not filled in yet")
                         continue
                 yield from finish(got, rules, period, period_known=own is not None, today=today)

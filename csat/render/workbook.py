@@ -7,6 +7,9 @@ Customer text is always written as a string cell: a comment "=HYPERLINK(...)" st
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +30,82 @@ A4 = 9
 REPORT_PROPERTY = "csat-report"  # intake skips workbooks carrying it: csat's output, not a survey
 GRADE_COLOURS = {"A": "#2E7D32", "B": "#66BB6A", "C": "#FBC02D", "D": "#EF6C00", "E": "#C62828"}
 LEVEL_COLOURS = ["#2E7D32", "#66BB6A", "#BDBDBD", "#EF6C00", "#C62828"]  # best level first
+# One explicit colour per series, so Excel and LibreOffice draw the same chart
+SERIES_COLOURS = [
+    "#1F77B4",
+    "#FF7F0E",
+    "#2CA02C",
+    "#D62728",
+    "#9467BD",
+    "#8C564B",
+    "#E377C2",
+    "#7F7F7F",
+    "#BCBD22",
+    "#17BECF",
+]
+LINE_HEIGHT = 16  # points per wrapped header line (CJK fallback fonts are taller than 11 pt)
+DATA_LINE_HEIGHT = 15
+HASH_SHOWN = 12
+
+
+def text_width(text: str) -> float:
+    """Width in Excel character units: CJK characters count two."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
+
+
+_WORD = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+")
+
+
+def wrapped_lines(text: str, width: float, bold: bool = True) -> int:
+    """Lines `text` takes wrapped in a column `width` characters wide (words stay whole unless
+    longer than the column; CJK text breaks between any two characters, as LibreOffice and
+    Excel break it). An estimate on the safe side: row heights are set from it."""
+    usable = max(width - 1.5, 1.0)
+    scale = 1.1 if bold else 0.9
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines, used = lines + 1, 0.0
+        for word in _WORD.findall(paragraph):
+            w = text_width(word) * scale
+            gap = 0.0 if used == 0 or text_width(word) == 2.0 else 1.0
+            if used and used + gap + w > usable:
+                lines, used = lines + 1, 0.0
+                gap = 0.0
+            while w > usable:  # a path or a long word breaks anywhere
+                lines, w = lines + 1, w - usable
+            used += gap + w
+    return max(lines, 1)
+
+
+def fit_width(text: str, width: float) -> float:
+    """A column at least as wide as the longest word of its header, so no word is split."""
+    words = re.split(r"\s+", text)
+    return max(width, max(text_width(w) * 1.1 + 2 for w in words) if words else width)
+
+
+def _integer_axis(largest: float) -> dict[str, Any]:
+    """Count axes tick at whole numbers (no 0.5, 1.5 …)."""
+    unit = max(1, math.ceil(largest / 8)) if largest > 0 else 1
+    return {
+        "min": 0,
+        "major_unit": unit,
+        "num_format": "0",
+        "max": max(unit, math.ceil(largest / unit) * unit),
+    }
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A customer sent a form for the period with no reply recorded."""
+
+    code: str
+    customer: str
+    klass: str | None
+    language: str
+    contact: str | None
+    email: str | None
+    sent_on: date
+    reply_by: date
 
 
 @dataclass(frozen=True)
@@ -47,6 +126,7 @@ class ReportView:
     forms_sent: int = 0
     replies_to_forms: int = 0
     segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
+    unanswered: list[Unanswered] = field(default_factory=list)
 
     @property
     def response_rate(self) -> float | None:
@@ -93,16 +173,38 @@ class StatisticsWorkbook:
                     "valign": "top",
                 }
             ),
-            "one": f({"num_format": "0.0"}),
-            "pct": f({"num_format": "0.0%"}),
-            "date": f({"num_format": "yyyy-mm-dd"}),
+            "one": f({"valign": "top", "num_format": "0.0"}),
+            "wrap": f({"text_wrap": True, "valign": "top"}),
+            "top": f({"valign": "top"}),
+            "value": f({"valign": "top", "align": "right"}),
+            "value_date": f({"valign": "top", "align": "right", "num_format": "yyyy-mm-dd"}),
+            "value_one": f({"valign": "top", "align": "right", "num_format": "0.0"}),
+            "value_pct": f({"valign": "top", "align": "right", "num_format": "0.0%"}),
+            "value_delta": f({"valign": "top", "align": "right", "num_format": "+0.0;-0.0;0.0"}),
+            "label": f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "top"}),
+            "pct": f({"valign": "top", "num_format": "0.0%"}),
+            "date": f({"valign": "top", "num_format": "yyyy-mm-dd"}),
             "bad_date": f(
-                {"num_format": "yyyy-mm-dd", "bg_color": "#FFC7CE", "font_color": "#9C0006"}
+                {
+                    "valign": "top",
+                    "num_format": "yyyy-mm-dd",
+                    "bg_color": "#FFC7CE",
+                    "font_color": "#9C0006",
+                }
             ),
-            "bad": f({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
-            "bad_one": f({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "0.0"}),
-            "delta": f({"num_format": "+0.0;-0.0;0.0"}),
-            "delta_pct": f({"num_format": "+0.0%;-0.0%;0.0%"}),
+            "bad": f(
+                {"valign": "top", "bg_color": "#FFC7CE", "font_color": "#9C0006", "text_wrap": True}
+            ),
+            "bad_one": f(
+                {
+                    "valign": "top",
+                    "bg_color": "#FFC7CE",
+                    "font_color": "#9C0006",
+                    "num_format": "0.0",
+                }
+            ),
+            "delta": f({"valign": "top", "num_format": "+0.0;-0.0;0.0"}),
+            "delta_pct": f({"valign": "top", "num_format": "+0.0%;-0.0%;0.0%"}),
         }
         names = [
             "summary",
@@ -110,6 +212,7 @@ class StatisticsWorkbook:
             "items",
             "pareto",
             "flags",
+            "unanswered",
             "segments",
             "trend",
             "comments",
@@ -119,6 +222,7 @@ class StatisticsWorkbook:
             n: self.wb.add_worksheet(t(f"sheet_{n}", lang)) for n in names
         }
         self.rows = dict.fromkeys(names, 0)
+        self._wrap: dict[str, dict[int, float]] = {}  # sheet -> wrapped column -> width
         self._item_keys = list(rules.items)
         self._start_streamed_sheets()
 
@@ -131,30 +235,86 @@ class StatisticsWorkbook:
             labels = self.rules.levels[key].labels
         return labels.zh if self.lang == "zh" else labels.en
 
+    def _item_width(self) -> float:
+        """The item column shows every item name whole."""
+        return max([14.0, *(text_width(self._label("item", k)) + 2 for k in self._item_keys)])
+
     def _dept(self, key: str) -> str:
         d = self.rules.departments[key]
         return d.zh if self.lang == "zh" else d.en
 
-    def _header(self, name: str, heads: list[str], widths: list[float]) -> None:
-        ws = self.ws[name]
-        for c, (head, width) in enumerate(zip(heads, widths, strict=True)):
-            ws.write_string(self.rows[name], c, head, self.fmt["head"])
-            ws.set_column(c, c, width)
-        ws.freeze_panes(self.rows[name] + 1, 0)
-        self._print_setup(ws, self.rows[name])
+    def _header(
+        self,
+        name: str,
+        heads: list[str],
+        widths: list[float],
+        wide: bool = False,
+        wrap: set[int] | None = None,
+    ) -> None:
+        """A header row that wraps at word boundaries into a fixed height, so every header is
+        shown whole in Excel and LibreOffice alike. `wide` sheets print on as many pages wide as
+        they need, with the first column repeated; the others fit one page wide. Columns in
+        `wrap` wrap their data cells."""
+        ws, row = self.ws[name], self.rows[name]
+        fitted = [fit_width(h, w) for h, w in zip(heads, widths, strict=True)]
+        lines = max(wrapped_lines(h, w) for h, w in zip(heads, fitted, strict=True))
+        ws.set_row(row, lines * LINE_HEIGHT + 4)
+        for c, (head, width) in enumerate(zip(heads, fitted, strict=True)):
+            ws.set_column(c, c, width, self.fmt["wrap"] if wrap and c in wrap else None)
+            ws.write_string(row, c, head, self.fmt["head"])
+        self._wrap[name] = {c: fitted[c] for c in wrap or ()}
+        ws.freeze_panes(row + 1, 1 if wide else 0)
+        self._print_setup(ws, row, wide)
         self.rows[name] += 1
 
     @staticmethod
-    def _print_setup(ws: Worksheet, header_row: int) -> None:
+    def _print_setup(ws: Worksheet, header_row: int | None, wide: bool = False) -> None:
         ws.set_paper(A4)
         ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(header_row)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+        if wide:
+            ws.repeat_columns(0)
+            ws.set_print_scale(70)  # 8 pt on paper: still readable, a third fewer pages
+        else:
+            ws.fit_to_pages(1, 0)
+        if header_row is not None:
+            ws.repeat_rows(header_row)
+
+    def _footer(self, view: ReportView) -> None:
+        """Page numbers, period, report date and rules hash on every printed page."""
+        L = self.lang
+
+        def esc(text: str) -> str:
+            return text.replace("&", "&&")
+
+        hashes = ", ".join(h[:HASH_SHOWN] for h in view.rules_hashes)
+        left = esc(f"{t('title', L)} {view.period} · {t('made_on', L)} {view.made_on}")
+        right = esc(f"{t('rules_short', L)} {hashes}")
+        footer = f"&L&8{left}&C&8{esc(t('page', L))} &P / &N&R&8{right}"
+        for ws in self.ws.values():
+            ws.set_footer(footer)
+
+    def _nothing(self, name: str, key: str) -> None:
+        """An empty sheet prints one line saying so, not a header over a blank page."""
+        self.ws[name].set_column(0, 0, 60)
+        self.ws[name].write_string(0, 0, t(key, self.lang))
+        self._print_setup(self.ws[name], None)
 
     def _write_row(self, name: str, values: list[Any], formats: list[Any] | None = None) -> None:
         ws, r = self.ws[name], self.rows[name]
+        wrap = self._wrap.get(name)
+        if wrap:
+            # Rows are streamed, so no application measures them: set the height of wrapped text
+            lines = max(
+                wrapped_lines(values[c], w, bold=False) if isinstance(values[c], str) else 1
+                for c, w in wrap.items()
+            )
+            if lines > 1:
+                ws.set_row(r, lines * DATA_LINE_HEIGHT + 2)
         for c, value in enumerate(values):
             fmt = formats[c] if formats else None
+            if fmt is None and value is not None:
+                fmt = self.fmt["wrap"] if wrap and c in wrap else self.fmt["top"]
             if value is None:
                 if fmt is not None:
                     ws.write_blank(r, c, None, fmt)
@@ -178,6 +338,9 @@ class StatisticsWorkbook:
     def _start_streamed_sheets(self) -> None:
         L = self.lang
         items = [self._label("item", k) for k in self._item_keys]
+        n = len(items)
+        # wide enough for the longest word of a level name; longer names wrap
+        rating = max(fit_width(self._label("level", k), 8) for k in self.rules.levels)
         self._header(
             "scores",
             [
@@ -186,14 +349,16 @@ class StatisticsWorkbook:
                 t("period", L),
                 t("reply_date", L),
                 *items,
-                *(f"{i} {t('points', L)}" for i in items),
+                *(f"{i}\n{t('points', L)}" for i in items),  # the item name whole
                 t("total", L),
                 t("grade", L),
                 t("complete", L),
                 t("flags", L),
                 t("source", L),
             ],
-            [30, 10, 8, 11, *[9] * len(items), *[9] * len(items), 8, 6, 7, 40, 40],
+            [30, 10, 8, 11, *[rating] * n, *[8] * n, 8, 6, 8, 36, 60],
+            wide=True,
+            wrap={*range(4, 4 + n), 4 + 2 * n + 3, 4 + 2 * n + 4},
         )
         self._header(
             "comments",
@@ -206,6 +371,7 @@ class StatisticsWorkbook:
                 t("comment", L),
             ],
             [30, 10, 8, 8, 6, 80],
+            wrap={0, 5},
         )
 
     def add_response(self, s: ScoredResponse) -> None:
@@ -271,11 +437,13 @@ class StatisticsWorkbook:
         self._autofilter("comments", 6)
         self._summary(view)
         self._flags(view)
+        self._unanswered(view)
         self._items(view)
         self._pareto(view)
         self._segments(view)
         self._trend(view)
         self._rejected(view)
+        self._footer(view)
         try:
             self.wb.close()
         except FileCreateError as exc:  # XlsxWriter wraps the OS error; callers expect OSError
@@ -285,42 +453,64 @@ class StatisticsWorkbook:
     def _summary(self, v: ReportView) -> None:
         L, fmt, s = self.lang, self.fmt, v.stats
         ws = self.ws["summary"]
-        ws.set_column(0, 0, 28)
-        ws.set_column(1, 1, 18)
-        ws.set_column(2, 2, 12)
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 2, 10)
         ws.write_string(0, 0, t("title", L), fmt["title"])
         self.rows["summary"] = 2
+        rate = v.response_rate
         rows: list[tuple[str, Any, Any]] = [
-            (t("period", L), v.period, None),
-            (t("made_on", L), v.made_on, fmt["date"]),
-            (t("rules", L), ", ".join(v.rules_hashes), None),
+            (t("period", L), v.period, fmt["value"]),
+            (t("made_on", L), v.made_on, fmt["value_date"]),
+            (t("rules", L), ", ".join(h[:HASH_SHOWN] for h in v.rules_hashes), fmt["value"]),
         ]
         if v.rescored:
-            rows.append((t("rescored", L), True, None))
+            rows.append((t("rescored", L), True, fmt["value"]))
+        # Forms csat sent: a table import has none, and then no response rate to state
         rows += [
-            (t("forms_sent", L), v.forms_sent, None),
-            (t("replies_to_forms", L), v.replies_to_forms, None),
-            (t("response_rate", L), v.response_rate, fmt["pct"]),
-            (t("responses", L), s.responses, None),
-            (t("customers", L), s.customers, None),
-            (t("superseded", L), s.superseded, None),
-            (t("incomplete", L), s.incomplete, None),
-            (t("mean_total", L), s.mean_total, fmt["one"]),
-            (t("median_total", L), s.median_total, fmt["one"]),
-            (t("flagged", L), s.flagged, None),
-            (t("flagged_share", L), s.flagged_share, fmt["pct"]),
-            (t("previous", L), v.previous.period if v.previous else t("none", L), None),
-            (t("previous_mean", L), v.previous.mean_total if v.previous else None, fmt["one"]),
-            (t("change_mean", L), v.change.mean_total if v.change else None, fmt["delta"]),
-            (t("rejected_count", L), len(v.rejected), None),
-            (t("capa_total", L), v.capa_counts["total"], None),
-            (t("capa_open", L), v.capa_counts["open"], None),
-            (t("capa_closed", L), v.capa_counts["closed"], None),
-            (t("capa_verified", L), v.capa_counts["verified"], None),
-            (t("capa_overdue", L), v.capa_counts["overdue"], None),
+            (t("forms_sent", L), v.forms_sent, fmt["value"]),
+            (t("replies_to_forms", L), v.replies_to_forms if v.forms_sent else None, fmt["value"]),
+            (t("response_rate", L), rate, fmt["value_pct"]),
+            (t("responses", L), s.responses, fmt["value"]),
+            (t("customers", L), s.customers, fmt["value"]),
+            (t("superseded", L), s.superseded, fmt["value"]),
+            (t("incomplete", L), s.incomplete, fmt["value"]),
+            (t("mean_total", L), s.mean_total, fmt["value_one"]),
+            (t("median_total", L), s.median_total, fmt["value_one"]),
+            (t("flagged", L), s.flagged, fmt["value"]),
+            (t("flagged_share", L), s.flagged_share, fmt["value_pct"]),
+            (
+                t("previous", L),
+                v.previous.period if v.previous else t("none", L),
+                fmt["value"],
+            ),
+            (
+                t("previous_mean", L),
+                v.previous.mean_total if v.previous else None,
+                fmt["value_one"],
+            ),
+            (
+                t("change_mean", L),
+                v.change.mean_total if v.change else None,
+                fmt["value_delta"],
+            ),
+            (t("rejected_count", L), len(v.rejected), fmt["value"]),
+            (t("capa_total", L), v.capa_counts["total"], fmt["value"]),
+            (t("capa_open", L), v.capa_counts["open"], fmt["value"]),
+            (t("capa_closed", L), v.capa_counts["closed"], fmt["value"]),
+            (t("capa_verified", L), v.capa_counts["verified"], fmt["value"]),
+            (t("capa_overdue", L), v.capa_counts["overdue"], fmt["value"]),
         ]
         for label, value, f in rows:
-            self._write_row("summary", [label, value], [fmt["head"], f])
+            self._write_row("summary", [label, value], [fmt["label"], f])
+            row = self.rows["summary"] - 1  # still the current row (constant-memory mode)
+            if label == t("rules", L):
+                # the full hash, for checking the rules file, in a note on the shortened one
+                ws.write_comment(
+                    row, 1, "SHA-256:\n" + "\n".join(v.rules_hashes), {"x_scale": 3, "y_scale": 1}
+                )
+            elif label == t("response_rate", L) and not v.forms_sent:
+                ws.write_string(row, 2, t("no_forms_sent", L))
         self.rows["summary"] += 1
         top = self.rows["summary"]
         self._write_row("summary", [t("grade", L), t("count", L), t("share", L)], [fmt["head"]] * 3)
@@ -328,7 +518,7 @@ class StatisticsWorkbook:
             self._write_row(
                 "summary",
                 [grade, s.grade_counts[grade], s.grade_shares[grade]],
-                [None, None, fmt["pct"]],
+                [fmt["value"], fmt["value"], fmt["value_pct"]],
             )
         last = self.rows["summary"] - 1
         chart = self.wb.add_chart({"type": "column"})
@@ -346,12 +536,16 @@ class StatisticsWorkbook:
         )
         chart.set_title({"name": t("grade_chart", L)})
         chart.set_legend({"none": True})
-        ws.insert_chart(2, 4, chart)
-        self._print_setup(ws, 0)
+        chart.set_y_axis(_integer_axis(max(s.grade_counts.values(), default=0)))
+        ws.insert_chart(2, 6, chart)
+        self._print_setup(ws, None)
 
     def _flags(self, v: ReportView) -> None:
         """Every flag with the CAPA that follows it up; overdue ones highlighted."""
         L, fmt = self.lang, self.fmt
+        if not v.flagged:
+            self._nothing("flags", "none_flags")
+            return
         heads = [
             "customer",
             "code",
@@ -367,7 +561,10 @@ class StatisticsWorkbook:
             "comment",
         ]
         self._header(
-            "flags", [t(h, L) for h in heads], [30, 10, 8, 14, 16, 12, 14, 18, 11, 9, 18, 40]
+            "flags",
+            [t(h, L) for h in heads],
+            [30, 10, 8, 14, 16, 12, 14, 18, 11, 9, 18, 40],
+            wrap={0, 11},
         )
         for key, s in v.flagged:
             r = s.response
@@ -430,7 +627,8 @@ class StatisticsWorkbook:
             t("share_dissatisfied", L),
             t("change_share", L),
         ]
-        self._header("items", heads, [22, 7, 8, *[9] * len(levels), *[9] * len(levels), 9, 9, 9, 9])
+        w = self._item_width()
+        self._header("items", heads, [w, 7, 8, *[9] * len(levels), *[9] * len(levels), 9, 9, 9, 9])
         for key, st in s.items.items():
             delta = v.change.item_share_of_max.get(key) if v.change else None
             self._write_row(
@@ -461,6 +659,7 @@ class StatisticsWorkbook:
         last = self.rows["items"] - 1
         name = self.ws["items"].get_name()
         chart = self.wb.add_chart({"type": "bar", "subtype": "percent_stacked"})
+        chart.set_x_axis({"num_format": "0%"})
         for i in range(len(levels)):
             chart.add_series(
                 {
@@ -472,32 +671,148 @@ class StatisticsWorkbook:
             )
         chart.set_title({"name": t("items_chart", L)})
         chart.set_y_axis({"reverse": True})
-        chart.set_size({"width": 720, "height": 360})
-        self.ws["items"].insert_chart(last + 2, 0, chart)
-        # Importance (weight) against performance (share of maximum points), one point per item
+        chart.set_size({"width": 560, "height": 440})
         share_col = 3 + 2 * len(levels) + 1
+        scatter = self._quadrants(v, share_col)
+        # side by side, so the table and both charts print on one landscape page
+        self.ws["items"].insert_chart(self.rows["items"] + 1, 0, chart)
+        self.ws["items"].insert_chart(self.rows["items"] + 1, 0, scatter, {"x_offset": 580})
+
+    def _quadrants(self, v: ReportView, share_col: int) -> Any:
+        """Martilla & James importance-performance analysis: one labelled point per item, the
+        mean importance and mean performance lines, the four quadrants named. Writes the mean
+        row and the quadrant table under the items table; returns the chart."""
+        L, fmt, name = self.lang, self.fmt, self.ws["items"].get_name()
+        points = [
+            (key, self.rules.items[key].weight, st.share_of_max)
+            for key, st in v.stats.items.items()
+            if st.share_of_max is not None
+        ]
+        first = 1
+        columns = share_col + 3
+        if not points:
+            return self.wb.add_chart({"type": "scatter"})
+        mean_w = sum(w for _, w, _ in points) / len(points)
+        mean_p = sum(p for _, _, p in points) / len(points)
+        mean_row = self.rows["items"]
+        means: list[Any] = [None] * columns
+        means[0], means[1], means[share_col] = t("mean", L), mean_w, mean_p
+        formats: list[Any] = [None] * columns
+        formats[0], formats[1], formats[share_col] = fmt["label"], fmt["one"], fmt["pct"]
+        self._write_row("items", means, formats)
+        x_max = math.ceil(max(w for _, w, _ in points) / 5) * 5 + 5
+        y_min = max(0.0, math.floor(min(p for _, _, p in points) * 10 - 1) / 10)
+        y_span = 1 - y_min
+        # Quadrant labels sit in the corners, away from the points in the middle
+        quadrants = [
+            ("q_overkill", x_max * 0.12, 1 - y_span * 0.05),
+            ("q_low", x_max * 0.12, y_min + y_span * 0.05),
+            ("q_keep", x_max * 0.86, 1 - y_span * 0.05),
+            ("q_concentrate", x_max * 0.86, y_min + y_span * 0.05),
+        ]
+        self.rows["items"] += 1
+        q_head = self.rows["items"]
+        self.ws["items"].set_row(q_head, 2 * LINE_HEIGHT + 4)
+        self._write_row(
+            "items",
+            [t("quadrant", L), t("chart_x", L), t("chart_y", L), t("meaning", L)],
+            [fmt["head"]] * 4,
+        )
+        for key, x, y in quadrants:
+            self._write_row(
+                "items",
+                [t(key, L), x, y, t(f"{key}_means", L)],
+                [None, fmt["one"], fmt["pct"], None],
+            )
         scatter = self.wb.add_chart({"type": "scatter"})
-        for row in range(1, len(self.rules.items) + 1):
+        # nearby points with the same weight get their labels on alternate sides
+        side: dict[str, str] = {}
+        for i, (key, _, _) in enumerate(sorted(points, key=lambda p: (p[1], p[2]))):
+            side[key] = "right" if i % 2 == 0 else "left"
+        keys = list(v.stats.items)
+        for i, (key, _, _) in enumerate(points):
+            row = first + keys.index(key)
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
             scatter.add_series(
                 {
                     "name": [name, row, 0],
                     "categories": [name, row, 1, row, 1],
                     "values": [name, row, share_col, row, share_col],
-                    "marker": {"type": "circle", "size": 8},
+                    "marker": {
+                        "type": "circle",
+                        "size": 8,
+                        "fill": {"color": colour},
+                        "border": {"color": colour},
+                    },
+                    "data_labels": {
+                        "series_name": True,
+                        "position": side[key],
+                        "font": {"color": colour, "size": 9},
+                    },
                 }
             )
+        # the mean point, with error bars across the whole plot: the quadrant lines
+        scatter.add_series(
+            {
+                "name": t("mean", L),
+                "categories": [name, mean_row, 1, mean_row, 1],
+                "values": [name, mean_row, share_col, mean_row, share_col],
+                "marker": {"type": "none"},
+                "x_error_bars": {
+                    "type": "fixed",
+                    "value": x_max,
+                    "end_style": 0,
+                    "line": {"color": "#808080", "dash_type": "dash", "width": 1},
+                },
+                "y_error_bars": {
+                    "type": "fixed",
+                    "value": 1,
+                    "end_style": 0,
+                    "line": {"color": "#808080", "dash_type": "dash", "width": 1},
+                },
+            }
+        )
+        scatter.add_series(
+            {
+                "categories": [name, q_head + 1, 1, q_head + 4, 1],
+                "values": [name, q_head + 1, 2, q_head + 4, 2],
+                "marker": {"type": "none"},
+                "data_labels": {
+                    # literal text: LibreOffice ignores labels taken from cells
+                    "custom": [
+                        {"value": t(key, L), "font": {"bold": True, "color": "#595959"}}
+                        for key, _, _ in quadrants
+                    ],
+                    "position": "center",
+                },
+            }
+        )
         scatter.set_title({"name": t("scatter_chart", L)})
-        scatter.set_x_axis({"name": t("weight", L), "min": 0})
-        scatter.set_y_axis({"name": t("share_of_max", L), "num_format": "0%", "min": 0, "max": 1})
-        scatter.set_size({"width": 720, "height": 360})
-        self.ws["items"].insert_chart(last + 21, 0, scatter)
+        scatter.set_x_axis(
+            {"name": t("weight", L), "min": 0, "max": x_max, "major_gridlines": {"visible": False}}
+        )
+        scatter.set_y_axis(
+            {
+                "name": t("share_of_max", L),
+                "num_format": "0%",
+                "min": y_min,
+                "max": 1,
+                "major_gridlines": {"visible": False},
+            }
+        )
+        scatter.set_legend({"none": True})
+        scatter.set_size({"width": 600, "height": 440})
+        return scatter
 
     def _pareto(self, v: ReportView) -> None:
         L, fmt = self.lang, self.fmt
+        if not v.stats.pareto:
+            self._nothing("pareto", "none_pareto")
+            return
         self._header(
             "pareto",
             [t("item", L), t("count", L), t("share", L), t("cumulative", L)],
-            [22, 8, 9, 11],
+            [self._item_width(), 8, 9, 11],
         )
         for row in v.stats.pareto:
             self._write_row(
@@ -515,8 +830,10 @@ class StatisticsWorkbook:
                 "name": t("count", L),
                 "categories": [name, 1, 0, last, 0],
                 "values": [name, 1, 1, last, 1],
+                "fill": {"color": SERIES_COLOURS[0]},
             }
         )
+        bars.set_y_axis(_integer_axis(max(row.count for row in v.stats.pareto)))
         line = self.wb.add_chart({"type": "line"})
         line.add_series(
             {
@@ -524,17 +841,26 @@ class StatisticsWorkbook:
                 "categories": [name, 1, 0, last, 0],
                 "values": [name, 1, 3, last, 3],
                 "y2_axis": True,
-                "marker": {"type": "circle"},
+                "line": {"color": SERIES_COLOURS[1]},
+                "marker": {
+                    "type": "circle",
+                    "fill": {"color": SERIES_COLOURS[1]},
+                    "border": {"color": SERIES_COLOURS[1]},
+                },
             }
         )
         bars.combine(line)
         bars.set_title({"name": t("pareto_chart", L)})
+        bars.set_size({"width": 640, "height": 400})
         line.set_y2_axis({"num_format": "0%", "max": 1, "min": 0})
         self.ws["pareto"].insert_chart(1, 5, bars)
 
     def _segments(self, v: ReportView) -> None:
         """Per customer class: replies, mean total, grade shares, worst item, share flagged."""
         L, fmt = self.lang, self.fmt
+        if not v.segments:
+            self._nothing("segments", "none_segments")
+            return
         grades = list(self.rules.grades)
         heads = [
             t("class", L),
@@ -587,7 +913,12 @@ class StatisticsWorkbook:
                 "name": t("mean_total", L),
                 "categories": [name, 1, 0, last, 0],
                 "values": [name, 1, 2, last, 2],
-                "marker": {"type": "circle"},
+                "line": {"color": SERIES_COLOURS[0]},
+                "marker": {
+                    "type": "circle",
+                    "fill": {"color": SERIES_COLOURS[0]},
+                    "border": {"color": SERIES_COLOURS[0]},
+                },
                 "data_labels": {"value": True, "num_format": "0.0"},
             }
         )
@@ -596,10 +927,42 @@ class StatisticsWorkbook:
         chart.set_y_axis({"min": 0, "max": 100})
         self.ws["trend"].insert_chart(last + 2, 0, chart)
 
+    def _unanswered(self, v: ReportView) -> None:
+        """Customers sent a form for the period with no reply: who to chase."""
+        L = self.lang
+        if not v.unanswered:
+            self._nothing("unanswered", "none_unanswered")
+            return
+        heads = ["code", "customer", "class", "language", "contact", "email", "sent_on", "reply_by"]
+        self._header(
+            "unanswered", [t(h, L) for h in heads], [12, 30, 8, 8, 16, 26, 11, 11], wrap={1}
+        )
+        for u in v.unanswered:
+            self._write_row(
+                "unanswered",
+                [
+                    u.code,
+                    u.customer,
+                    u.klass,
+                    u.language,
+                    u.contact,
+                    u.email,
+                    u.sent_on,
+                    u.reply_by,
+                ],
+            )
+        self._autofilter("unanswered", len(heads))
+
     def _rejected(self, v: ReportView) -> None:
         L = self.lang
+        if not v.rejected:
+            self._nothing("rejected", "none_rejected")
+            return
         self._header(
-            "rejected", [t("file", L), t("sheet", L), t("cell", L), t("reason", L)], [40, 14, 8, 90]
+            "rejected",
+            [t("file", L), t("sheet", L), t("cell", L), t("reason", L)],
+            [40, 14, 8, 80],
+            wrap={0, 3},
         )
         for r in v.rejected:
             self._write_row("rejected", [r.file, r.sheet, r.cell, r.reason])
