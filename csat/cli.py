@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -22,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from csat import setup
-from csat.capa import STATUSES
+from csat.capa import STATUSES, VERDICTS, CapaEvent, evidence_text
 from csat.chase import not_replied
 from csat.config import LoadedRules, find_config, load_rules
 from csat.errors import ConfigError, CsatError, UsageError
@@ -553,12 +554,19 @@ def capa_list(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only CAPAs past due and not closed; exit 3 if any.")
     ] = False,
+    verdict: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this effectiveness verdict of the later reply: effective, ineffective, "
+            "none (not judged yet)."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     on: DateOpt = None,
 ) -> None:
-    """List CAPAs with status, department and due date; overdue ones in red.
+    """List CAPAs with status, verdict, department and due date; overdue ones in red.
 
     Example: [bold]csat capa list --overdue[/bold] (for cron: exit 3 when any is overdue)
     """
@@ -567,6 +575,13 @@ def capa_list(
         rules = _rules(config).rules
         if status is not None and status not in STATUSES:
             raise UsageError(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
+        if verdict is not None and verdict not in VERDICTS:
+            raise UsageError(f"unknown verdict '{verdict}': use one of {', '.join(VERDICTS)}")
+        if department is not None:
+            known = {n for key in rules.departments for n in _department_names(rules, key)}
+            if department.strip().casefold() not in known:
+                names = ", ".join(f"{k} ({_department_label(rules, k)})" for k in rules.departments)
+                raise UsageError(f"unknown department '{department}': use one of {names}")
         with _capa_store(db) as store:
             records = store.capas(str(parse_period(period)) if period else None)
         if status:
@@ -576,13 +591,15 @@ def capa_list(
             records = [c for c in records if wanted in _department_names(rules, c.department)]
         if overdue:
             records = [c for c in records if c.overdue(today)]
+        if verdict is not None:
+            records = [c for c in records if (c.effectiveness or "none") == verdict]
         if as_json:
             doc = [_capa_json(c, today) for c in records]
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         else:
             table = Table(title=f"CAPAs ({len(records)})", title_justify="left")
             table.add_column("Number", no_wrap=True)
-            for col in ("Customer", "Department", "Due", "Status", "Flags"):
+            for col in ("Customer", "Department", "Due", "Status", "Verdict", "Flags"):
                 table.add_column(col, overflow="fold")
             for c in records:
                 late = c.overdue(today)
@@ -592,7 +609,8 @@ def capa_list(
                     _esc(c.customer),
                     _department_label(rules, c.department),
                     due,
-                    c.status,
+                    _status_text(c),
+                    _verdict_text(c),
                     _esc(_flags_text(c, rules)),
                 )
             out.print(table)
@@ -623,22 +641,43 @@ def capa_show(
         _print_capa(c, rules, today)
 
 
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="Who did it (default: your login name).", show_default=False),
+]
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a container, cron)
+        return "unknown"
+
+
 def _capa_step(
-    number: str, step: str, text: str | None, db: Path | None, on: str | None, config: Path | None
+    number: str,
+    step: str,
+    text: str | None,
+    db: Path | None,
+    on: str | None,
+    config: Path | None,
+    by: str | None,
 ) -> None:
     with _errors():
-        day = _parse_date(on) if on else date.today()
+        today = date.today()
+        day = _parse_date(on) if on else today
         rules = _rules(config).rules
         with _capa_store(db) as store:
-            c = store.capa_step(number, step, day, text)
-        out.print(f"{c.number}: [bold]{c.status}[/bold]")
-        _print_capa(c, rules, day)
+            c = store.capa_step(number, step, day, text, _login_name() if by is None else by, today)
+        out.print(f"{c.number}: [bold]{_status_text(c)}[/bold]")
+        _print_capa(c, rules, today)
 
 
 @capa_app.command("close")
 def capa_close(
     number: Annotated[str, typer.Argument(help="CAPA number.")],
     action: Annotated[str, typer.Option(help="What was done (corrective/preventive action).")],
+    by: ByOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     on: DateOpt = None,
@@ -647,13 +686,14 @@ def capa_close(
 
     Example: [bold]csat capa close CAPA-2024H1-003 --action "8D done; packing changed"[/bold]
     """
-    _capa_step(number, "close", action, db, on, config)
+    _capa_step(number, "close", action, db, on, config, by)
 
 
 @capa_app.command("verify")
 def capa_verify(
     number: Annotated[str, typer.Argument(help="CAPA number.")],
-    note: Annotated[str | None, typer.Option(help="How the effect was checked.")] = None,
+    note: Annotated[str, typer.Option(help="How the effect was checked (the evidence).")],
+    by: ByOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     on: DateOpt = None,
@@ -662,13 +702,14 @@ def capa_verify(
 
     Example: [bold]csat capa verify CAPA-2024H1-003 --note "no damage in 3 shipments"[/bold]
     """
-    _capa_step(number, "verify", note, db, on, config)
+    _capa_step(number, "verify", note, db, on, config, by)
 
 
 @capa_app.command("reopen")
 def capa_reopen(
     number: Annotated[str, typer.Argument(help="CAPA number.")],
     reason: Annotated[str, typer.Option(help="Why the action did not work.")],
+    by: ByOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     on: DateOpt = None,
@@ -677,7 +718,7 @@ def capa_reopen(
 
     Example: [bold]csat capa reopen CAPA-2024H1-003 --reason "damage again in May"[/bold]
     """
-    _capa_step(number, "reopen", reason, db, on, config)
+    _capa_step(number, "reopen", reason, db, on, config, by)
 
 
 def _department_names(rules: Any, key: str) -> set[str]:
@@ -714,6 +755,7 @@ def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
         "issue_date": c.issue_date.isoformat(),
         "due_date": c.due_date.isoformat(),
         "status": c.status,
+        "ready_to_verify": c.ready_to_verify,
         "overdue": c.overdue(today),
         "action": c.action,
         "closed_on": c.closed_on.isoformat() if c.closed_on else None,
@@ -723,17 +765,28 @@ def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
         "effectiveness": c.effectiveness,
         "evidence": c.evidence,
         "repeat_of": c.repeat_of,
+        "history": [e.as_json() for e in c.history],
     }
 
 
-def _effectiveness_text(c: CapaRecord) -> str:
-    if c.effectiveness is None or c.evidence is None:
-        return ""
+def _status_text(c: CapaRecord) -> str:
+    return "closed, ready to verify" if c.ready_to_verify else c.status
+
+
+def _verdict_text(c: CapaRecord) -> str:
+    if c.effectiveness is None:
+        return "—"
     colour = "green" if c.effectiveness == "effective" else "red"
-    e = c.evidence
-    return _esc(
-        f"{c.effectiveness}: {e.get('period')} reply {e.get('ratings')}, total {e.get('total')}"
-    ).replace(c.effectiveness, f"[{colour}]{c.effectiveness}[/{colour}]", 1)
+    return f"[{colour}]{c.effectiveness}[/{colour}]"
+
+
+def _event_text(e: CapaEvent, rules: Any) -> str:
+    """One step of the history in words (customer and user text escaped for Rich)."""
+    if e.step == "judged":
+        words = evidence_text(e.evidence, rules, "en") if e.evidence else ""
+        colour = "green" if e.verdict == "effective" else "red"
+        return f"[{colour}]{e.verdict}[/{colour}]: {_esc(words)}"
+    return _esc(e.text or "")
 
 
 def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
@@ -749,19 +802,27 @@ def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
         ("Comment", _esc(c.comments or "")),
         ("Issued", c.issue_date.isoformat()),
         ("Due", due),
-        ("Status", c.status),
-        ("Action", _esc(c.action or "")),
-        ("Closed on", c.closed_on.isoformat() if c.closed_on else ""),
-        ("Verified on", c.verified_on.isoformat() if c.verified_on else ""),
-        ("Verification note", _esc(c.note or "")),
-        ("Reopened because", _esc(c.reopen_reason or "")),
+        ("Status", _status_text(c)),
+        ("Verdict", _verdict_text(c) if c.effectiveness else ""),
         ("Repeat of", c.repeat_of or ""),
-        ("Effectiveness", _effectiveness_text(c)),
     ]
     for field_name, value in rows:
         if value:
             table.add_row(field_name, value)
     out.print(table)
+    history = Table(title="History", title_justify="left")
+    history.add_column("Date", no_wrap=True)
+    history.add_column("Step", no_wrap=True)
+    history.add_column("By", overflow="fold")
+    history.add_column("Details", overflow="fold")
+    for e in c.history:
+        history.add_row(
+            e.on.isoformat() if e.on else "(not recorded)",
+            e.step,
+            _esc(e.by),
+            _event_text(e, rules),
+        )
+    out.print(history)
 
 
 @config_app.command("check")
