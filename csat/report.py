@@ -174,7 +174,7 @@ def build_report(
 
     view = write_atomically(target, write)
     forms = write_capa_forms(
-        list(view.capas.values()),
+        view.register,
         report_rules,
         lang,
         target.parent / "capa",

@@ -139,9 +139,8 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
     verified_on, verified_by = last("verified") if capa.note else ("", "")
     history = []
     for e in capa.history[1:]:
-        if e.step == "judged":
-            verdict = t(f"verdict_{e.verdict}", lang)
-            text = f"{verdict}: {evidence_text(e.evidence, rules, lang)}" if e.evidence else verdict
+        if e.step == "judged":  # the evidence is printed once, in the verdict row above
+            text = t(f"verdict_{e.verdict}", lang)
         else:
             text = e.text or ""
         history.append(
