@@ -578,10 +578,7 @@ def capa_list(
         if verdict is not None and verdict not in VERDICTS:
             raise UsageError(f"unknown verdict '{verdict}': use one of {', '.join(VERDICTS)}")
         if department is not None:
-            known = {n for key in rules.departments for n in _department_names(rules, key)}
-            if department.strip().casefold() not in known:
-                names = ", ".join(f"{k} ({_department_label(rules, k)})" for k in rules.departments)
-                raise UsageError(f"unknown department '{department}': use one of {names}")
+            _department_key(rules, department)
         with _capa_store(db) as store:
             records = store.capas(str(parse_period(period)) if period else None)
         if status:
@@ -719,6 +716,73 @@ def capa_reopen(
     Example: [bold]csat capa reopen CAPA-2024H1-003 --reason "damage again in May"[/bold]
     """
     _capa_step(number, "reopen", reason, db, on, config, by)
+
+
+@capa_app.command("remind")
+def capa_remind(
+    within: Annotated[
+        int,
+        typer.Option(min=0, help="Also CAPAs due within this many working days."),
+    ] = 3,
+    department: Annotated[
+        str | None, typer.Option(help="Only this department (key, 中文 or English name).")
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the reminder texts.")] = Lang.zh,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reminders as JSON.")] = False,
+    on: DateOpt = None,
+) -> None:
+    """CAPAs due soon or overdue, per department, with a reminder text each; exit 3 when any
+    is overdue (for cron).
+
+    Example: [bold]csat capa remind --within 5 --lang en[/bold]
+    """
+    from csat.remind import reminders
+
+    with _errors():
+        today = _parse_date(on) if on else date.today()
+        rules = _rules(config).rules
+        key = _department_key(rules, department) if department is not None else None
+        with _capa_store(db) as store:
+            found = reminders(
+                store, rules, today, within, lang.value, key, user_templates=Path("templates")
+            )
+        if as_json:
+            doc = [r.as_json() for r in found]
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        elif not found:
+            out.print(f"No open CAPA is due within {within} working days or overdue.")
+        for r in [] if as_json else found:
+            table = Table(title=f"{_esc(r.name)} ({len(r.due)})", title_justify="left")
+            table.add_column("Number", no_wrap=True)
+            for col in ("Customer", "Due", "Status", "Flags"):
+                table.add_column(col, overflow="fold")
+            for d in r.due:
+                due = d.capa.due_date.isoformat()
+                if d.days_late:
+                    late = f"{d.days_late} day{'s' if d.days_late != 1 else ''} overdue"
+                    due = f"[red]{due} ({late})[/red]"
+                else:
+                    left = d.working_days_left
+                    due += f" ({left} working day{'s' if left != 1 else ''} left)"
+                table.add_row(
+                    d.capa.number, _esc(d.capa.customer), due, d.capa.status, _esc(d.trigger)
+                )
+            out.print(table)
+            out.print(_esc(r.text), soft_wrap=True)
+        if any(r.overdue for r in found):
+            raise typer.Exit(EXIT_PARTIAL)
+
+
+def _department_key(rules: Any, name: str) -> str:
+    """The department key for a key, 中文 or English name; a usage error naming them all."""
+    wanted = name.strip().casefold()
+    for key in rules.departments:
+        if wanted in _department_names(rules, key):
+            return str(key)
+    names = ", ".join(f"{k} ({_department_label(rules, k)})" for k in rules.departments)
+    raise UsageError(f"unknown department '{name}': use one of {names}")
 
 
 def _department_names(rules: Any, key: str) -> set[str]:

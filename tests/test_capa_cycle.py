@@ -5,6 +5,7 @@ register and the printed forms show what was done and whether it worked."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -175,6 +176,23 @@ def test_h1_to_h2_the_verdict_drives_the_state_and_shows_where_people_look(
         assert expected in text, expected
     index = (out / "2024H2" / "capa" / "index.html").read_text(encoding="utf-8")
     assert "ready to verify" in index and "ineffective" in index
+
+    # capa list: a verdict column and filter; capa show: the timeline with the evidence
+    def listed(*args: str) -> list[str]:
+        result = CliRunner().invoke(app, ["capa", "list", "--json", "--db", str(db), *args])
+        assert result.exit_code == 0, result.output
+        return [c["number"] for c in json.loads(result.stdout)]
+
+    assert listed("--verdict", "ineffective") == [s.number]
+    assert listed("--verdict", "effective") == sorted(
+        [d.number, q.number, judged["Nord", "production_control"].number]
+    )
+    assert listed("--verdict", "none") == [repeat.number]
+    table = CliRunner().invoke(app, ["capa", "list", "--db", str(db)]).stdout
+    assert "Verdict" in table and "ineffective" in table and "ready to verify" in table
+    shown = CliRunner().invoke(app, ["capa", "show", s.number, "--db", str(db)]).stdout
+    for expected in ("History", "escalated", "judged", "reopened", "Service Dissatisfied"):
+        assert expected in shown, expected
 
     # Re-running either report changes nothing.
     before = snapshot(db)
