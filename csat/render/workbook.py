@@ -70,6 +70,16 @@ class ReportView:
         }
 
 
+def _lines(text: str | None, width: float) -> int:
+    """Lines `text` takes wrapped in a column `width` characters wide (CJK counts double)."""
+    if not text:
+        return 1
+    return sum(
+        max(1, -(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in part) // int(width)))
+        for part in text.splitlines() or [""]
+    )
+
+
 class StatisticsWorkbook:
     def __init__(self, path: Path, rules: Rules, lang: Lang, made_on: date) -> None:
         self.rules = rules
@@ -107,7 +117,7 @@ class StatisticsWorkbook:
             ),
             "bad": f({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
             "bad_one": f({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "0.0"}),
-            "wrap": f({"text_wrap": True, "valign": "top"}),
+            "wrap": f({"text_wrap": True}),
             "delta": f({"num_format": "+0.0;-0.0;0.0"}),
             "delta_pct": f({"num_format": "+0.0%;-0.0%;0.0%"}),
         }
@@ -380,7 +390,7 @@ class StatisticsWorkbook:
             "comment",
         ]
         self._header(
-            "flags", [t(h, L) for h in heads], [30, 10, 8, 14, 16, 12, 14, 18, 11, 12, 10, 18, 40]
+            "flags", [t(h, L) for h in heads], [30, 10, 8, 14, 16, 12, 14, 18, 11, 24, 16, 18, 40]
         )
         for key, s in v.flagged:
             r = s.response
@@ -454,10 +464,14 @@ class StatisticsWorkbook:
             "evidence",
             "repeat_col",
         ]
-        self._header("capas", [t(h, L) for h in heads], [18, 30, 14, 11, 11, 16, 9, 40, 10, 50, 18])
+        self._header("capas", [t(h, L) for h in heads], [17, 28, 14, 11, 11, 24, 9, 36, 16, 50, 17])
         for c in v.register:
             late = c.overdue(v.made_on)
             evidence = evidence_text(c.evidence, self.rules, L) if c.evidence else None
+            # wrapped cells need their row height: neither Excel nor LibreOffice sizes them
+            lines = max(_lines(c.action, 36), _lines(evidence, 50))
+            if lines > 1:
+                self.ws["capas"].set_row(self.rows["capas"], 15 * lines)
             self._write_row(
                 "capas",
                 [
