@@ -404,8 +404,14 @@ def _print_report(result: ReportResult) -> None:
     if result.capa_forms:
         counts = v.capa_counts
         late = f", [red]{counts['overdue']} overdue[/red]" if counts["overdue"] else ""
+        judged = ""
+        if counts["effective"] or counts["ineffective"]:
+            judged = (
+                f" · judged by later replies: {counts['effective']} effective, "
+                f"[red]{counts['ineffective']} ineffective[/red] (reopened)"
+            )
         out.print(
-            f"CAPAs: {counts['total']} ({counts['open']} open{late}) · forms in "
+            f"CAPAs: {counts['total']} ({counts['open']} open{late}){judged} · forms in "
             f"{_esc(str(result.capa_forms[-1].parent))}/"
         )
     out.print(
