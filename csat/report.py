@@ -75,7 +75,7 @@ def build_report(
     flagged_keys: set[str] = set()
     # Answers that may judge a CAPA: of customers with a CAPA not judged yet, and of those
     # flagged now (their next period may be recorded already, when reports run out of order).
-    waiting = {c.customer_key for c in store.unjudged_capas()}
+    waiting = store.unjudged_customer_keys()
     answers: dict[str, list[ScoredResponse]] = {}
     keep_all_current = len(inside) > 1  # a year's H2 answer judges its own H1 CAPAs
     # Forms sent for the period: response rate, and each customer's class for the segments
@@ -130,7 +130,11 @@ def build_report(
             today, report_rules.capa.due_working_days
         )
         own, _ = store.ensure_capas(plans, today, due)
-        for capa in store.unjudged_capas():
+        everything = {c.number: c for c in store.capas()}
+        verdicts = []
+        for capa in everything.values():
+            if capa.effectiveness is not None:
+                continue
             for response in sorted(
                 answers.get(capa.customer_key, []), key=lambda r: parse_period(r.response.period)
             ):
@@ -140,9 +144,10 @@ def build_report(
                 if verdict is not None:
                     evidence = _evidence(capa, response)
                     reason = f"{verdict}: {evidence_text(evidence, report_rules, lang)}"
-                    store.judge_capa(capa.number, verdict, evidence, reason, today)
+                    verdicts.append((capa.number, verdict, evidence, reason))
                     break
-        everything = {c.number: c for c in store.capas()}
+        if store.judge_capas(verdicts, today):
+            everything = {c.number: c for c in store.capas()}
         records = [everything[c.number] for c in own]
         mine = {c.number for c in records}
         register = records + [

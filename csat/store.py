@@ -463,7 +463,8 @@ class Store:
                     ),
                 )
                 _append(conn, number, CapaEvent("issued", issue_date, by))
-            for later, earlier in repeat_links(self._capas(conn)):
+            # a link can only appear with a new CAPA
+            for later, earlier in repeat_links(self._capas(conn)) if created else []:
                 conn.execute("UPDATE capas SET repeat_of = ? WHERE number = ?", (earlier, later))
                 _append(
                     conn,
@@ -536,30 +537,38 @@ class Store:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
-    def unjudged_capas(self) -> list[CapaRecord]:
-        """CAPAs whose effectiveness a later answer has not judged yet."""
-        return [c for c in self.capas() if c.effectiveness is None]
+    def unjudged_customer_keys(self) -> set[str]:
+        """Customers with a CAPA that no later answer has judged yet."""
+        return {
+            key
+            for (key,) in self.conn.execute(
+                "SELECT DISTINCT customer_key FROM capas WHERE number NOT IN "
+                "(SELECT number FROM capa_events WHERE step = 'judged')"
+            )
+        }
 
-    def judge_capa(
+    def judge_capas(
         self,
-        number: str,
-        verdict: str,
-        evidence: dict[str, object],
-        reason: str,
+        verdicts: list[tuple[str, str, dict[str, object], str]],
         on: date,
         by: str = "csat report",
-    ) -> bool:
-        """Record the verdict of a later answer, once; an ineffective one reopens a closed or
-        verified CAPA with `reason` (the evidence in words). Whether anything was recorded."""
+    ) -> int:
+        """Record each (number, verdict, evidence, reason) of later answers, once per CAPA, in
+        one transaction; an ineffective one reopens a closed or verified CAPA with `reason`
+        (the evidence in words). Returns how many were recorded."""
+        if not verdicts:
+            return 0
+        recorded = 0
         with self._write() as conn:
-            found = self._capas_numbered(number)
-            if not found or found[0].effectiveness is not None:
-                return False
-            record = found[0]
-            _append(conn, number, CapaEvent("judged", on, by, None, verdict, evidence))
-            if verdict == "ineffective" and record.status in ("closed", "verified"):
-                _append(conn, number, CapaEvent("reopened", on, by, reason))
-        return True
+            for number, verdict, evidence, reason in verdicts:
+                found = self._capas_numbered(number)
+                if not found or found[0].effectiveness is not None:
+                    continue
+                _append(conn, number, CapaEvent("judged", on, by, None, verdict, evidence))
+                if verdict == "ineffective" and found[0].status in ("closed", "verified"):
+                    _append(conn, number, CapaEvent("reopened", on, by, reason))
+                recorded += 1
+        return recorded
 
     def capa(self, number: str) -> CapaRecord:
         wanted = number.strip().upper()
