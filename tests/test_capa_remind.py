@@ -86,3 +86,19 @@ def test_overdue_exits_3_and_closed_ones_are_not_reminded(db: Path) -> None:
 def test_remind_has_help_with_an_example() -> None:
     result = runner.invoke(app, ["capa", "remind", "--help"])
     assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_a_reminder_template_in_the_working_folder_overrides_the_packaged_one(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    custom = tmp_path / "work" / "templates" / "capa"
+    custom.mkdir(parents=True)
+    (custom / "reminder.en.txt.j2").write_text(
+        "OUR TEXT {{ department }}: {% for c in capas %}{{ c.number }} {% endfor %}",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path / "work")
+    result = remind(db, "--date", "2024-07-30", "--lang", "en", "--json")
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert doc[0]["reminder"].startswith("OUR TEXT Logistics: CAPA-2024H1-")
