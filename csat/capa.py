@@ -48,6 +48,8 @@ class CapaEvent:
     text: str | None = None
     verdict: str | None = None  # judged: "effective" | "ineffective"
     evidence: dict[str, Any] | None = None  # judged: the later reply that decided it
+    # when it was entered, for a step recorded by hand: a backdated --date stays visible
+    recorded_at: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class CapaEvent:
             "text": self.text,
             "verdict": self.verdict,
             "evidence": self.evidence,
+            "recorded_at": self.recorded_at,
         }
 
 

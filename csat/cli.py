@@ -667,11 +667,13 @@ def _capa_step(
     by: str | None,
 ) -> None:
     with _errors():
-        today = date.today()
+        now = datetime.now().astimezone()
+        today = now.date()
         day = _parse_date(on) if on else today
         rules = _rules(config).rules
+        who = _login_name() if by is None else by
         with _capa_store(db) as store:
-            c = store.capa_step(number, step, day, text, _login_name() if by is None else by, today)
+            c = store.capa_step(number, step, day, text, who, today, now)
         out.print(f"{c.number}: [bold]{_status_text(c)}[/bold]")
         _print_capa(c, rules, today)
 
@@ -886,8 +888,11 @@ def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
     history.add_column("By", overflow="fold")
     history.add_column("Details", overflow="fold")
     for e in c.history:
+        when = e.on.isoformat() if e.on else "(not recorded)"
+        if e.recorded_at and e.on and e.recorded_at[:10] != e.on.isoformat():
+            when += f"\n[dim](entered {e.recorded_at[:10]})[/dim]"  # backdated with --date
         history.add_row(
-            e.on.isoformat() if e.on else "(not recorded)",
+            when,
             e.step,
             _esc(e.by),
             _event_text(e, rules),

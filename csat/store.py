@@ -587,7 +587,14 @@ class Store:
         return [_capa(found[0], [_event(row) for row in events])]
 
     def capa_step(
-        self, number: str, step: str, on: date, text: str | None, by: str, today: date
+        self,
+        number: str,
+        step: str,
+        on: date,
+        text: str | None,
+        by: str,
+        today: date,
+        now: datetime | None = None,
     ) -> CapaRecord:
         """Append a lifecycle step (close/verify/reopen) in one transaction; nothing changes
         when the step is not allowed or cannot be true (empty text, a date out of order)."""
@@ -596,7 +603,10 @@ class Store:
             kind, clean = check_step(
                 record.number, record.history, record.issue_date, step, on, text, by, today
             )
-            _append(conn, record.number, CapaEvent(kind, on, by.strip(), clean))
+            entered = now.isoformat(timespec="seconds") if now else None
+            _append(
+                conn, record.number, CapaEvent(kind, on, by.strip(), clean, recorded_at=entered)
+            )
         return self.capa(record.number)
 
     def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
@@ -615,11 +625,11 @@ _CAPA_COLUMNS = (
     "c.number, c.period, c.customer_key, c.customer, c.customer_code, c.department, c.flags, "
     "c.comments, c.issue_date, c.due_date, c.repeat_of"
 )
-_EVENT_COLUMNS = "e.number, e.step, e.on_date, e.by, e.text, e.verdict, e.evidence"
+_EVENT_COLUMNS = "e.number, e.step, e.on_date, e.by, e.text, e.verdict, e.evidence, e.recorded_at"
 
 
 def _event(row: tuple[object, ...]) -> CapaEvent:
-    _, step, on, by, text, verdict, evidence = row
+    _, step, on, by, text, verdict, evidence, recorded_at = row
     return CapaEvent(
         step=str(step),
         on=date.fromisoformat(str(on)) if on else None,
@@ -627,13 +637,14 @@ def _event(row: tuple[object, ...]) -> CapaEvent:
         text=None if text is None else str(text),
         verdict=None if verdict is None else str(verdict),
         evidence=orjson.loads(str(evidence)) if evidence else None,
+        recorded_at=None if recorded_at is None else str(recorded_at),
     )
 
 
 def _append(conn: sqlite3.Connection, number: str, e: CapaEvent) -> None:
     conn.execute(
-        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence, "
+        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             number,
             e.step,
@@ -642,6 +653,7 @@ def _append(conn: sqlite3.Connection, number: str, e: CapaEvent) -> None:
             e.text,
             e.verdict,
             orjson.dumps(e.evidence).decode() if e.evidence is not None else None,
+            e.recorded_at,
         ),
     )
 
@@ -694,7 +706,8 @@ def _capa_history_migration(conn: sqlite3.Connection) -> None:
         " by TEXT NOT NULL,"
         " text TEXT,"
         " verdict TEXT CHECK (verdict IN ('effective', 'ineffective')),"
-        " evidence TEXT)"
+        " evidence TEXT,"
+        " recorded_at TEXT)"
     )
     conn.execute("CREATE INDEX capa_events_by_number ON capa_events (number, id)")
     for what in ("UPDATE", "DELETE"):

@@ -85,7 +85,12 @@ def test_every_step_is_kept_and_the_state_is_the_last_one(db: Path) -> None:
         None,
         None,
     )
+    # when each was entered stays visible beside the date given with --date
+    assert c["history"][0]["recorded_at"] is None  # the report's own step
+    entered = [datetime.fromisoformat(e["recorded_at"]) for e in c["history"][1:]]
+    assert all(e.tzinfo is not None and e.date() > date(2024, 9, 10) for e in entered)
     text = run(db, "show", n).stdout
+    assert text.count("(entered ") == 4  # all four were backdated
     for expected in ("History", "2024-08-20", "三批无破损", "second try", "李经理"):
         assert expected in text
     assert "{" not in text  # a timeline, not a Python dict
