@@ -888,15 +888,10 @@ def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
     history.add_column("By", overflow="fold")
     history.add_column("Details", overflow="fold")
     for e in c.history:
-        when = e.on.isoformat() if e.on else "(not recorded)"
+        details = _event_text(e, rules)
         if e.recorded_at and e.on and e.recorded_at[:10] != e.on.isoformat():
-            when += f"\n[dim](entered {e.recorded_at[:10]})[/dim]"  # backdated with --date
-        history.add_row(
-            when,
-            e.step,
-            _esc(e.by),
-            _event_text(e, rules),
-        )
+            details += f"\n[dim](entered {e.recorded_at[:10]})[/dim]"  # backdated with --date
+        history.add_row(e.on.isoformat() if e.on else "(not recorded)", e.step, _esc(e.by), details)
     out.print(history)
 
 
