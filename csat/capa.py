@@ -1,6 +1,7 @@
-"""CAPA planning (SPEC §6; the procedure's 5.3-5.4): which corrective actions a period's flags
-need. Pure. One CAPA per customer, period and responsible department, listing every flag of
-that customer the department owns; a low total goes to the overall department."""
+"""CAPA planning and lifecycle (SPEC §6; the procedure's 5.3-5.4). Pure. One CAPA per customer,
+reply period and responsible department, listing every flag of that customer the department
+owns; a low total goes to the overall department. A CAPA's state is derived from its
+append-only history of steps; a later period's answer judges whether the action worked."""
 
 from __future__ import annotations
 
@@ -169,7 +170,6 @@ class CapaPlan:
     department: str
     flags: tuple[Flag, ...]
     comments: str | None
-    repeat_of: str | None = None  # the previous period's CAPA for the same problem
 
 
 def same_problem(a: tuple[Flag, ...], b: tuple[Flag, ...]) -> bool:
@@ -208,7 +208,7 @@ def department_of(flag: Flag, rules: Rules) -> str:
 def plan_capas(flagged: Iterable[tuple[str, ScoredResponse]], rules: Rules) -> list[CapaPlan]:
     """CAPAs for (customer key, flagged response) pairs, in response order, then by the order
     of each response's flags."""
-    plans: list[CapaPlan] = []  # repeat_of is filled in by the caller, who knows the history
+    plans: list[CapaPlan] = []  # repeats are linked by the store, which knows the history
     for key, scored in flagged:
         by_department: dict[str, list[Flag]] = {}
         for flag in scored.flags:
