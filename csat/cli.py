@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from csat import __version__, setup
-from csat.capa import STATUSES
+from csat.capa import STATUSES, VERDICTS, CapaEvent, evidence_text
 from csat.chase import not_replied
 from csat.config import LoadedRules, find_config, load_rules, packaged_data_dir
 from csat.errors import ConfigError, CsatError, UsageError
@@ -674,8 +675,14 @@ def _print_report(result: ReportResult) -> None:
     if result.capa_forms:
         counts = v.capa_counts
         late = f", [red]{counts['overdue']} overdue[/red]" if counts["overdue"] else ""
+        judged = ""
+        if counts["effective"] or counts["ineffective"]:
+            judged = (
+                f" · judged by later replies: {counts['effective']} effective, "
+                f"[red]{counts['ineffective']} ineffective[/red] (reopened)"
+            )
         out.print(
-            f"CAPAs: {counts['total']} ({counts['open']} open{late}) · forms in "
+            f"CAPAs: {counts['total']} ({counts['open']} open{late}){judged} · forms in "
             f"{_esc(str(result.capa_forms[-1].parent))}/"
         )
     out.print(
@@ -826,12 +833,19 @@ def capa_list(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only CAPAs past due and not closed; exit 3 if any.")
     ] = False,
+    verdict: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this effectiveness verdict of the later reply: effective, ineffective, "
+            "none (not judged yet)."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     on: DateOpt = None,
 ) -> None:
-    """List CAPAs with status, department and due date; overdue ones in red.
+    """List CAPAs with status, verdict, department and due date; overdue ones in red.
 
     Example: [bold]csat capa list --overdue[/bold] (for cron: exit 3 when any is overdue)
     """
@@ -840,6 +854,10 @@ def capa_list(
         rules = _rules(config).rules
         if status is not None and status not in STATUSES:
             raise UsageError(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
+        if verdict is not None and verdict not in VERDICTS:
+            raise UsageError(f"unknown verdict '{verdict}': use one of {', '.join(VERDICTS)}")
+        if department is not None:
+            _department_key(rules, department)
         with _capa_store(db) as store:
             records = store.capas(str(parse_period(period)) if period else None)
         if status:
@@ -849,13 +867,15 @@ def capa_list(
             records = [c for c in records if wanted in _department_names(rules, c.department)]
         if overdue:
             records = [c for c in records if c.overdue(today)]
+        if verdict is not None:
+            records = [c for c in records if (c.effectiveness or "none") == verdict]
         if as_json:
             doc = [_capa_json(c, today) for c in records]
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         else:
             table = Table(title=f"CAPAs ({len(records)})", title_justify="left")
             table.add_column("Number", no_wrap=True)
-            for col in ("Customer", "Department", "Due", "Status", "Flags"):
+            for col in ("Customer", "Department", "Due", "Status", "Verdict", "Flags"):
                 table.add_column(col, overflow="fold")
             for c in records:
                 late = c.overdue(today)
@@ -865,7 +885,8 @@ def capa_list(
                     _esc(c.customer),
                     _department_label(rules, c.department),
                     due,
-                    c.status,
+                    _status_text(c),
+                    _verdict_text(c),
                     _esc(_flags_text(c, rules)),
                 )
             out.print(table)
@@ -896,22 +917,45 @@ def capa_show(
         _print_capa(c, rules, today)
 
 
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="Who did it (default: your login name).", show_default=False),
+]
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a container, cron)
+        return "unknown"
+
+
 def _capa_step(
-    number: str, step: str, text: str | None, db: Path | None, on: str | None, config: Path | None
+    number: str,
+    step: str,
+    text: str | None,
+    db: Path | None,
+    on: str | None,
+    config: Path | None,
+    by: str | None,
 ) -> None:
     with _errors():
-        day = _parse_date(on) if on else date.today()
+        now = datetime.now().astimezone()
+        today = now.date()
+        day = _parse_date(on) if on else today
         rules = _rules(config).rules
+        who = _login_name() if by is None else by
         with _capa_store(db) as store:
-            c = store.capa_step(number, step, day, text)
-        out.print(f"{c.number}: [bold]{c.status}[/bold]")
-        _print_capa(c, rules, day)
+            c = store.capa_step(number, step, day, text, who, today, now)
+        out.print(f"{c.number}: [bold]{_status_text(c)}[/bold]")
+        _print_capa(c, rules, today)
 
 
 @capa_app.command("close")
 def capa_close(
     number: Annotated[str, typer.Argument(help="CAPA number.")],
     action: Annotated[str, typer.Option(help="What was done (corrective/preventive action).")],
+    by: ByOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     on: DateOpt = None,
@@ -920,13 +964,14 @@ def capa_close(
 
     Example: [bold]csat capa close CAPA-2024H1-003 --action "8D done; packing changed"[/bold]
     """
-    _capa_step(number, "close", action, db, on, config)
+    _capa_step(number, "close", action, db, on, config, by)
 
 
 @capa_app.command("verify")
 def capa_verify(
     number: Annotated[str, typer.Argument(help="CAPA number.")],
-    note: Annotated[str | None, typer.Option(help="How the effect was checked.")] = None,
+    note: Annotated[str, typer.Option(help="How the effect was checked (the evidence).")],
+    by: ByOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     on: DateOpt = None,
@@ -935,13 +980,14 @@ def capa_verify(
 
     Example: [bold]csat capa verify CAPA-2024H1-003 --note "no damage in 3 shipments"[/bold]
     """
-    _capa_step(number, "verify", note, db, on, config)
+    _capa_step(number, "verify", note, db, on, config, by)
 
 
 @capa_app.command("reopen")
 def capa_reopen(
     number: Annotated[str, typer.Argument(help="CAPA number.")],
     reason: Annotated[str, typer.Option(help="Why the action did not work.")],
+    by: ByOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     on: DateOpt = None,
@@ -950,7 +996,74 @@ def capa_reopen(
 
     Example: [bold]csat capa reopen CAPA-2024H1-003 --reason "damage again in May"[/bold]
     """
-    _capa_step(number, "reopen", reason, db, on, config)
+    _capa_step(number, "reopen", reason, db, on, config, by)
+
+
+@capa_app.command("remind")
+def capa_remind(
+    within: Annotated[
+        int,
+        typer.Option(min=0, help="Also CAPAs due within this many working days."),
+    ] = 3,
+    department: Annotated[
+        str | None, typer.Option(help="Only this department (key, 中文 or English name).")
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the reminder texts.")] = Lang.zh,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reminders as JSON.")] = False,
+    on: DateOpt = None,
+) -> None:
+    """CAPAs due soon or overdue, per department, with a reminder text each; exit 3 when any
+    is overdue (for cron).
+
+    Example: [bold]csat capa remind --within 5 --lang en[/bold]
+    """
+    from csat.remind import reminders
+
+    with _errors():
+        today = _parse_date(on) if on else date.today()
+        rules = _rules(config).rules
+        key = _department_key(rules, department) if department is not None else None
+        with _capa_store(db) as store:
+            found = reminders(
+                store, rules, today, within, lang.value, key, user_templates=Path("templates")
+            )
+        if as_json:
+            doc = [r.as_json() for r in found]
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        elif not found:
+            out.print(f"No open CAPA is due within {within} working days or overdue.")
+        for r in [] if as_json else found:
+            table = Table(title=f"{_esc(r.name)} ({len(r.due)})", title_justify="left")
+            table.add_column("Number", no_wrap=True)
+            for col in ("Customer", "Due", "Status", "Flags"):
+                table.add_column(col, overflow="fold")
+            for d in r.due:
+                due = d.capa.due_date.isoformat()
+                if d.days_late:
+                    late = f"{d.days_late} day{'s' if d.days_late != 1 else ''} overdue"
+                    due = f"[red]{due} ({late})[/red]"
+                else:
+                    left = d.working_days_left
+                    due += f" ({left} working day{'s' if left != 1 else ''} left)"
+                table.add_row(
+                    d.capa.number, _esc(d.capa.customer), due, d.capa.status, _esc(d.trigger)
+                )
+            out.print(table)
+            out.print(_esc(r.text), soft_wrap=True)
+        if any(r.overdue for r in found):
+            raise typer.Exit(EXIT_PARTIAL)
+
+
+def _department_key(rules: Any, name: str) -> str:
+    """The department key for a key, 中文 or English name; a usage error naming them all."""
+    wanted = name.strip().casefold()
+    for key in rules.departments:
+        if wanted in _department_names(rules, key):
+            return str(key)
+    names = ", ".join(f"{k} ({_department_label(rules, k)})" for k in rules.departments)
+    raise UsageError(f"unknown department '{name}': use one of {names}")
 
 
 def _department_names(rules: Any, key: str) -> set[str]:
@@ -987,6 +1100,7 @@ def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
         "issue_date": c.issue_date.isoformat(),
         "due_date": c.due_date.isoformat(),
         "status": c.status,
+        "ready_to_verify": c.ready_to_verify,
         "overdue": c.overdue(today),
         "action": c.action,
         "closed_on": c.closed_on.isoformat() if c.closed_on else None,
@@ -996,17 +1110,28 @@ def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
         "effectiveness": c.effectiveness,
         "evidence": c.evidence,
         "repeat_of": c.repeat_of,
+        "history": [e.as_json() for e in c.history],
     }
 
 
-def _effectiveness_text(c: CapaRecord) -> str:
-    if c.effectiveness is None or c.evidence is None:
-        return ""
+def _status_text(c: CapaRecord) -> str:
+    return "closed, ready to verify" if c.ready_to_verify else c.status
+
+
+def _verdict_text(c: CapaRecord) -> str:
+    if c.effectiveness is None:
+        return "—"
     colour = "green" if c.effectiveness == "effective" else "red"
-    e = c.evidence
-    return _esc(
-        f"{c.effectiveness}: {e.get('period')} reply {e.get('ratings')}, total {e.get('total')}"
-    ).replace(c.effectiveness, f"[{colour}]{c.effectiveness}[/{colour}]", 1)
+    return f"[{colour}]{c.effectiveness}[/{colour}]"
+
+
+def _event_text(e: CapaEvent, rules: Any) -> str:
+    """One step of the history in words (customer and user text escaped for Rich)."""
+    if e.step == "judged":
+        words = evidence_text(e.evidence, rules, "en") if e.evidence else ""
+        colour = "green" if e.verdict == "effective" else "red"
+        return f"[{colour}]{e.verdict}[/{colour}]: {_esc(words)}"
+    return _esc(e.text or "")
 
 
 def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
@@ -1022,19 +1147,25 @@ def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
         ("Comment", _esc(c.comments or "")),
         ("Issued", c.issue_date.isoformat()),
         ("Due", due),
-        ("Status", c.status),
-        ("Action", _esc(c.action or "")),
-        ("Closed on", c.closed_on.isoformat() if c.closed_on else ""),
-        ("Verified on", c.verified_on.isoformat() if c.verified_on else ""),
-        ("Verification note", _esc(c.note or "")),
-        ("Reopened because", _esc(c.reopen_reason or "")),
+        ("Status", _status_text(c)),
+        ("Verdict", _verdict_text(c) if c.effectiveness else ""),
         ("Repeat of", c.repeat_of or ""),
-        ("Effectiveness", _effectiveness_text(c)),
     ]
     for field_name, value in rows:
         if value:
             table.add_row(field_name, value)
     out.print(table)
+    history = Table(title="History", title_justify="left")
+    history.add_column("Date", no_wrap=True)
+    history.add_column("Step", no_wrap=True)
+    history.add_column("By", overflow="fold")
+    history.add_column("Details", overflow="fold")
+    for e in c.history:
+        details = _event_text(e, rules)
+        if e.recorded_at and e.on and e.recorded_at[:10] != e.on.isoformat():
+            details += f"\n[dim](entered {e.recorded_at[:10]})[/dim]"  # backdated with --date
+        history.add_row(e.on.isoformat() if e.on else "(not recorded)", e.step, _esc(e.by), details)
+    out.print(history)
 
 
 @config_app.command("check")

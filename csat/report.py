@@ -9,11 +9,11 @@ per-period figures.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from csat.capa import CapaPlan, judge, plan_capas, same_problem
+from csat.capa import after, evidence_text, judge, plan_capas
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
@@ -80,10 +80,12 @@ def build_report(
 
     trend: dict[Period, PeriodStats] = {}
     flagged: list[tuple[str, ScoredResponse]] = []
-    # CAPAs of earlier periods still waiting for a later answer of their customer
-    pending = [c for c in store.pending_capas(str(period)) if _before(c.period, period)]
-    waiting = {c.customer_key for c in pending}
-    later: dict[str, ScoredResponse] = {}
+    flagged_keys: set[str] = set()
+    # Answers that may judge a CAPA: of customers with a CAPA not judged yet, and of those
+    # flagged now (their next period may be recorded already, when reports run out of order).
+    waiting = store.unjudged_customer_keys()
+    answers: dict[str, list[ScoredResponse]] = {}
+    keep_all_current = len(inside) > 1  # a year's H2 answer judges its own H1 CAPAs
     # Forms sent for the period: response rate, and each customer's class for the segments
     sent = store.sent_forms(str(period))
     class_of: dict[str, str] = {}
@@ -100,7 +102,8 @@ def build_report(
         stage("Reading responses")
         read = 0
         book = StatisticsWorkbook(temp, report_rules, lang, today)
-        for group in sorted(groups):
+        # The report's own period first: its flags say whose later answers to keep.
+        for group in sorted(groups, key=lambda g: (g != period, g)):
             is_current = group == period
             names = inside if is_current else groups[group]
             acc = PeriodAccumulator(
@@ -131,21 +134,44 @@ def build_report(
                     segment.add(result, key)
                     if result.flags:
                         flagged.append((key, result))
-                    if key in waiting:
-                        later[key] = result
+                        flagged_keys.add(key)
+                if key in waiting or (is_current and keep_all_current) or key in flagged_keys:
+                    answers.setdefault(key, []).append(result)
             trend[group] = acc.finish()
         stats = trend[period]
         previous = trend.get(period.previous())
-        plans = _link_repeats(plan_capas(flagged, report_rules), store, period)
+        plans = plan_capas(flagged, report_rules)
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
-        records, _ = store.ensure_capas(str(period), plans, today, due)
-        for capa in pending:
-            response = later.get(capa.customer_key)
-            verdict = judge(capa.flags, response, report_rules) if response else None
-            if response is not None and verdict is not None:
-                store.judge_capa(capa.number, verdict, _evidence(capa, response))
+        own, _ = store.ensure_capas(plans, today, due)
+        everything = {c.number: c for c in store.capas()}
+        verdicts = []
+        for capa in everything.values():
+            if capa.effectiveness is not None:
+                continue
+            for response in sorted(
+                answers.get(capa.customer_key, []), key=lambda r: parse_period(r.response.period)
+            ):
+                if not after(response.response.period, capa.period):
+                    continue
+                verdict = judge(capa.flags, response, scorers[response.response.period].rules)
+                if verdict is not None:
+                    evidence = _evidence(capa, response)
+                    reason = f"{verdict}: {evidence_text(evidence, report_rules, lang)}"
+                    verdicts.append((capa.number, verdict, evidence, reason))
+                    break
+        if store.judge_capas(verdicts, today):
+            everything = {c.number: c for c in store.capas()}
+        records = [everything[c.number] for c in own]
+        mine = {c.number for c in records}
+        register = records + [
+            c
+            for c in everything.values()
+            if c.number not in mine
+            and _before(c.period, period)
+            and (c.status != "verified" or _judged_inside(c, period))
+        ]
         view = ReportView(
             period=str(period),
             made_on=today,
@@ -157,7 +183,8 @@ def build_report(
             trend=[trend[p] for p in sorted(trend) if p.months == period.months],
             rejected=rejected,
             flagged=flagged,
-            capas={(c.customer_key, c.department): c for c in records},
+            capas={(c.period, c.customer_key, c.department): c for c in records},
+            register=register,
             forms_sent=len(sent),
             replies_to_forms=len(replied_sent),
             segments=[segments[k].finish() for k in sorted(segments)],
@@ -170,7 +197,7 @@ def build_report(
     view = write_atomically(target, write)
     stage("Writing CAPA forms")
     forms = write_capa_forms(
-        list(view.capas.values()),
+        view.register,
         report_rules,
         lang,
         target.parent / "capa",
@@ -212,17 +239,10 @@ def _before(name: str, period: Period) -> bool:
     return (earlier.year, earlier.start) < (period.year, period.start)
 
 
-def _link_repeats(plans: list[CapaPlan], store: Store, period: Period) -> list[CapaPlan]:
-    """A CAPA for the same customer, department and problem as one of the previous period is
-    a repeat: the earlier action did not work (the procedure's 5.4)."""
-    earlier = {(c.customer_key, c.department): c for c in store.capas(str(period.previous()))}
-    linked = []
-    for plan in plans:
-        before = earlier.get((plan.customer_key, plan.department))
-        if before is not None and same_problem(before.flags, plan.flags):
-            plan = replace(plan, repeat_of=before.number)
-        linked.append(plan)
-    return linked
+def _judged_inside(capa: CapaRecord, period: Period) -> bool:
+    """Whether the answer that judged `capa` lies in `period`."""
+    answered = (capa.evidence or {}).get("period")
+    return isinstance(answered, str) and period.contains(parse_period(answered))
 
 
 def _evidence(capa: CapaRecord, response: ScoredResponse) -> dict[str, object]:

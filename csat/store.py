@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from csat.capa import CapaPlan, next_status
+from csat.capa import CapaEvent, CapaPlan, check_step, derive, repeat_links
 from csat.customers import Customer
 from csat.errors import CsatError
 from csat.models import Flag, Notice, Rejection, Response, ScoredResponse, Skipped, Source
@@ -29,7 +29,7 @@ from csat.text import normalize
 APPLICATION_ID = 0x43534154  # "CSAT": marks a database as ours
 BUSY_TIMEOUT_MS = 600_000  # a second cron job waits for the first rather than failing
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: the first schema
     """
     CREATE TABLE rules (
@@ -134,6 +134,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (period, customer_code)
     );
     """,
+    # 6: the CAPA history, append-only; the state is derived from it (issue 11)
+    lambda conn: _capa_history_migration(conn),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -171,6 +173,8 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class CapaRecord:
+    """A CAPA as issued, its history (oldest step first) and the state derived from it."""
+
     number: str
     period: str
     customer_key: str
@@ -190,9 +194,20 @@ class CapaRecord:
     effectiveness: str | None = None  # "effective" | "ineffective", judged from a later period
     evidence: dict[str, object] | None = None
     repeat_of: str | None = None
+    history: tuple[CapaEvent, ...] = ()
 
     def overdue(self, today: date) -> bool:
         return self.status in ("open", "reopened") and self.due_date < today
+
+    @property
+    def ready_to_verify(self) -> bool:
+        """Closed, and the customer's next answer says it worked: verify it."""
+        return self.status == "closed" and self.effectiveness == "effective"
+
+    def days_open(self, today: date) -> int:
+        """Days from issue to the close that holds now (or to `today` while not closed)."""
+        end = self.closed_on if self.status in ("closed", "verified") and self.closed_on else today
+        return max(0, (end - self.issue_date).days)
 
 
 def customer_key(customer: str, code: str | None) -> str:
@@ -404,37 +419,42 @@ class Store:
             yield StoredResponse(row[0], response, bool(row[9]), row[10])
 
     def ensure_capas(
-        self, period: str, plans: list[CapaPlan], issue_date: date, due_date: date
+        self, plans: list[CapaPlan], issue_date: date, due_date: date, by: str = "csat report"
     ) -> tuple[list[CapaRecord], int]:
-        """The CAPA of every plan, creating those that do not exist yet (numbered in order,
-        CAPA-<period>-NNN); existing ones keep their number and content. Returns the records
-        in plan order and how many were created."""
+        """The CAPA of every plan, creating those that do not exist yet (numbered in order per
+        period, CAPA-<period>-NNN) with their `issued` step, and linking repeats both ways;
+        existing ones keep their number and content. Returns the records in plan order and
+        how many were created. Running it again changes nothing."""
         created = 0
         with self._write() as conn:
-            last = (
-                conn.execute(
-                    "SELECT max(CAST(substr(number, length(?) + 1) AS INTEGER)) FROM capas "
-                    "WHERE number LIKE ? || '%'",
-                    (f"CAPA-{period}-", f"CAPA-{period}-"),
-                ).fetchone()[0]
-                or 0
-            )
+            last: dict[str, int] = {}
             for plan in plans:
                 found = conn.execute(
                     "SELECT 1 FROM capas WHERE period = ? AND customer_key = ? AND department = ?",
-                    (period, plan.customer_key, plan.department),
+                    (plan.period, plan.customer_key, plan.department),
                 ).fetchone()
                 if found:
                     continue
-                last += 1
+                if plan.period not in last:
+                    prefix = f"CAPA-{plan.period}-"
+                    last[plan.period] = (
+                        conn.execute(
+                            "SELECT max(CAST(substr(number, length(?) + 1) AS INTEGER)) "
+                            "FROM capas WHERE period = ? AND substr(number, 1, length(?)) = ?",
+                            (prefix, plan.period, prefix, prefix),
+                        ).fetchone()[0]
+                        or 0
+                    )
+                last[plan.period] += 1
                 created += 1
+                number = f"CAPA-{plan.period}-{last[plan.period]:03d}"
                 conn.execute(
                     "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
-                    "department, flags, comments, issue_date, due_date, repeat_of) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "department, flags, comments, issue_date, due_date) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        f"CAPA-{period}-{last:03d}",
-                        period,
+                        number,
+                        plan.period,
                         plan.customer_key,
                         plan.customer,
                         plan.customer_code,
@@ -443,17 +463,36 @@ class Store:
                         plan.comments,
                         issue_date.isoformat(),
                         due_date.isoformat(),
-                        plan.repeat_of,
                     ),
                 )
-        records = {(c.customer_key, c.department): c for c in self.capas(period)}
-        return [records[p.customer_key, p.department] for p in plans], created
+                _append(conn, number, CapaEvent("issued", issue_date, by))
+            # a link can only appear with a new CAPA
+            for later, earlier in repeat_links(self._capas(conn)) if created else []:
+                conn.execute("UPDATE capas SET repeat_of = ? WHERE number = ?", (earlier, later))
+                _append(
+                    conn,
+                    earlier,
+                    CapaEvent("escalated", issue_date, by, f"repeat problem: {later}"),
+                )
+        records = {(c.period, c.customer_key, c.department): c for c in self.capas()}
+        return [records[p.period, p.customer_key, p.department] for p in plans], created
 
     def capas(self, period: str | None = None) -> list[CapaRecord]:
-        query = f"SELECT {_CAPA_COLUMNS} FROM capas"
-        query += (" WHERE period = ?" if period else "") + " ORDER BY number"
-        rows = self.conn.execute(query, (period,) if period else ())
-        return [_capa(row) for row in rows]
+        return self._capas(self.conn, period)
+
+    @staticmethod
+    def _capas(conn: sqlite3.Connection, period: str | None = None) -> list[CapaRecord]:
+        where = " WHERE c.period = ?" if period else ""
+        args = (period,) if period else ()
+        history: dict[str, list[CapaEvent]] = {}
+        for row in conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM capa_events e JOIN capas c USING (number){where} "
+            "ORDER BY e.id",
+            args,
+        ):
+            history.setdefault(str(row[0]), []).append(_event(row))
+        rows = conn.execute(f"SELECT {_CAPA_COLUMNS} FROM capas c{where} ORDER BY number", args)
+        return [_capa(row, history.get(str(row[0]), [])) for row in rows]
 
     def record_sent(
         self, period: str, sent: list[tuple[Customer, str, str]], sent_on: date, reply_by: date
@@ -501,46 +540,76 @@ class Store:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
-    def pending_capas(self, before: str) -> list[CapaRecord]:
-        """CAPAs of periods other than `before` whose effectiveness is not judged yet."""
-        rows = self.conn.execute(
-            f"SELECT {_CAPA_COLUMNS} FROM capas WHERE effectiveness IS NULL AND period != ? "
-            "ORDER BY number",
-            (before,),
-        )
-        return [_capa(row) for row in rows]
-
-    def judge_capa(self, number: str, verdict: str, evidence: dict[str, object]) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE capas SET effectiveness = ?, evidence = ? WHERE number = ? "
-                "AND effectiveness IS NULL",
-                (verdict, orjson.dumps(evidence).decode(), number),
+    def unjudged_customer_keys(self) -> set[str]:
+        """Customers with a CAPA that no later answer has judged yet."""
+        return {
+            key
+            for (key,) in self.conn.execute(
+                "SELECT DISTINCT customer_key FROM capas WHERE number NOT IN "
+                "(SELECT number FROM capa_events WHERE step = 'judged')"
             )
+        }
+
+    def judge_capas(
+        self,
+        verdicts: list[tuple[str, str, dict[str, object], str]],
+        on: date,
+        by: str = "csat report",
+    ) -> int:
+        """Record each (number, verdict, evidence, reason) of later answers, once per CAPA, in
+        one transaction; an ineffective one reopens a closed or verified CAPA with `reason`
+        (the evidence in words). Returns how many were recorded."""
+        if not verdicts:
+            return 0
+        recorded = 0
+        with self._write() as conn:
+            for number, verdict, evidence, reason in verdicts:
+                found = self._capas_numbered(number)
+                if not found or found[0].effectiveness is not None:
+                    continue
+                _append(conn, number, CapaEvent("judged", on, by, None, verdict, evidence))
+                if verdict == "ineffective" and found[0].status in ("closed", "verified"):
+                    _append(conn, number, CapaEvent("reopened", on, by, reason))
+                recorded += 1
+        return recorded
 
     def capa(self, number: str) -> CapaRecord:
-        row = self.conn.execute(
-            f"SELECT {_CAPA_COLUMNS} FROM capas WHERE number = ?", (number.strip().upper(),)
-        ).fetchone()
-        if row is None:
-            raise StoreError(f"no CAPA numbered {number}: csat capa list shows them all")
-        return _capa(row)
+        wanted = number.strip().upper()
+        for c in self._capas_numbered(wanted):
+            return c
+        raise StoreError(f"no CAPA numbered {number}: csat capa list shows them all")
 
-    def capa_step(self, number: str, step: str, on: date, text: str | None) -> CapaRecord:
-        """Apply a lifecycle step (close/verify/reopen) in one transaction; nothing changes
-        when the step is not allowed."""
+    def _capas_numbered(self, number: str) -> list[CapaRecord]:
+        rows = self.conn.execute(f"SELECT {_CAPA_COLUMNS} FROM capas c WHERE number = ?", (number,))
+        found = rows.fetchall()
+        if not found:
+            return []
+        events = self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM capa_events e WHERE number = ? ORDER BY id", (number,)
+        )
+        return [_capa(found[0], [_event(row) for row in events])]
+
+    def capa_step(
+        self,
+        number: str,
+        step: str,
+        on: date,
+        text: str | None,
+        by: str,
+        today: date,
+        now: datetime | None = None,
+    ) -> CapaRecord:
+        """Append a lifecycle step (close/verify/reopen) in one transaction; nothing changes
+        when the step is not allowed or cannot be true (empty text, a date out of order)."""
         with self._write() as conn:
             record = self.capa(number)
-            status = next_status(record.number, record.status, step)
-            column = {"close": "action", "verify": "note", "reopen": "reopen_reason"}[step]
-            dated = {"close": "closed_on", "verify": "verified_on", "reopen": None}[step]
-            sets = f"status = ?, {column} = ?" + (f", {dated} = ?" if dated else "")
-            values: list[object] = [status, text]
-            if dated:
-                values.append(on.isoformat())
-            if step == "reopen":
-                sets += ", closed_on = NULL, verified_on = NULL"
-            conn.execute(f"UPDATE capas SET {sets} WHERE number = ?", [*values, record.number])
+            kind, clean = check_step(
+                record.number, record.history, record.issue_date, step, on, text, by, today
+            )
+            entered = now.isoformat(timespec="seconds") if now else None
+            _append(
+                conn, record.number, CapaEvent(kind, on, by.strip(), clean, recorded_at=entered)
+            )
         return self.capa(record.number)
 
     def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
@@ -556,41 +625,45 @@ class Store:
 
 
 _CAPA_COLUMNS = (
-    "number, period, customer_key, customer, customer_code, department, flags, comments, "
-    "issue_date, due_date, status, action, closed_on, verified_on, note, reopen_reason, "
-    "effectiveness, evidence, repeat_of"
+    "c.number, c.period, c.customer_key, c.customer, c.customer_code, c.department, c.flags, "
+    "c.comments, c.issue_date, c.due_date, c.repeat_of"
 )
+_EVENT_COLUMNS = "e.number, e.step, e.on_date, e.by, e.text, e.verdict, e.evidence, e.recorded_at"
 
 
-def _capa(row: tuple[object, ...]) -> CapaRecord:
-    (
-        number,
-        period,
-        key,
-        customer,
-        code,
-        department,
-        flags,
-        comments,
-        issued,
-        due,
-        status,
-        action,
-        closed_on,
-        verified_on,
-        note,
-        reopen_reason,
-        effectiveness,
-        evidence,
-        repeat_of,
-    ) = row
+def _event(row: tuple[object, ...]) -> CapaEvent:
+    _, step, on, by, text, verdict, evidence, recorded_at = row
+    return CapaEvent(
+        step=str(step),
+        on=date.fromisoformat(str(on)) if on else None,
+        by=str(by),
+        text=None if text is None else str(text),
+        verdict=None if verdict is None else str(verdict),
+        evidence=orjson.loads(str(evidence)) if evidence else None,
+        recorded_at=None if recorded_at is None else str(recorded_at),
+    )
 
-    def day(value: object) -> date | None:
-        return date.fromisoformat(str(value)) if value else None
 
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
+def _append(conn: sqlite3.Connection, number: str, e: CapaEvent) -> None:
+    conn.execute(
+        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence, "
+        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            number,
+            e.step,
+            e.on.isoformat() if e.on else None,
+            e.by,
+            e.text,
+            e.verdict,
+            orjson.dumps(e.evidence).decode() if e.evidence is not None else None,
+            e.recorded_at,
+        ),
+    )
 
+
+def _capa(row: tuple[object, ...], history: list[CapaEvent]) -> CapaRecord:
+    (number, period, key, customer, code, department, flags, comments, issued, due, repeat_of) = row
+    state = derive(history)
     return CapaRecord(
         number=str(number),
         period=str(period),
@@ -605,16 +678,88 @@ def _capa(row: tuple[object, ...]) -> CapaRecord:
         comments=comments if comments is None else str(comments),
         issue_date=date.fromisoformat(str(issued)),
         due_date=date.fromisoformat(str(due)),
-        status=str(status),
-        action=text(action),
-        closed_on=day(closed_on),
-        verified_on=day(verified_on),
-        note=text(note),
-        reopen_reason=text(reopen_reason),
-        effectiveness=text(effectiveness),
-        evidence=orjson.loads(str(evidence)) if evidence else None,
-        repeat_of=text(repeat_of),
+        status=state.status,
+        action=state.action,
+        closed_on=state.closed_on,
+        verified_on=state.verified_on,
+        note=state.note,
+        reopen_reason=state.reopen_reason,
+        effectiveness=state.effectiveness,
+        evidence=state.evidence,
+        repeat_of=None if repeat_of is None else str(repeat_of),
+        history=tuple(history),
     )
+
+
+MIGRATED_BY = "(carried over from schema 5)"
+
+
+def _capa_history_migration(conn: sqlite3.Connection) -> None:
+    """Schema 6: the CAPA history table, filled from the schema-5 columns, which are dropped.
+    Schema 5 overwrote a step's text and date when the step was repeated; what it still held
+    is carried over (a date it had cleared is NULL, an action it had overwritten is NULL) and
+    nothing is invented, except the reopen an ineffective verdict now makes."""
+    conn.execute(
+        "CREATE TABLE capa_events ("
+        " id INTEGER PRIMARY KEY,"
+        " number TEXT NOT NULL REFERENCES capas (number),"
+        " step TEXT NOT NULL CHECK (step IN "
+        "('issued', 'closed', 'verified', 'reopened', 'judged', 'escalated')),"
+        " on_date TEXT,"
+        " by TEXT NOT NULL,"
+        " text TEXT,"
+        " verdict TEXT CHECK (verdict IN ('effective', 'ineffective')),"
+        " evidence TEXT,"
+        " recorded_at TEXT)"
+    )
+    conn.execute("CREATE INDEX capa_events_by_number ON capa_events (number, id)")
+    for what in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER capa_events_no_{what.lower()} BEFORE {what} ON capa_events "
+            "BEGIN SELECT RAISE(ABORT, 'the CAPA history is append-only'); END"
+        )
+    rows = conn.execute(
+        "SELECT number, issue_date, status, action, closed_on, verified_on, note, "
+        "reopen_reason, effectiveness, evidence FROM capas ORDER BY number"
+    ).fetchall()
+    for number, issued, status, action, closed_on, verified_on, note, reason, verdict, ev in rows:
+
+        def day(value: object) -> date | None:
+            return date.fromisoformat(str(value)) if value else None
+
+        by = MIGRATED_BY
+        events = [CapaEvent("issued", day(issued), by)]
+        if reason is not None and status in ("closed", "verified"):
+            # an earlier cycle: closed (text overwritten), maybe verified, then reopened
+            events.append(CapaEvent("closed", None, by, None))
+            events.append(CapaEvent("reopened", None, by, reason))
+        if status == "reopened":
+            events.append(CapaEvent("closed", None, by, action))
+            if note is not None:
+                events.append(CapaEvent("verified", None, by, note))
+            events.append(CapaEvent("reopened", None, by, reason))
+        elif status in ("closed", "verified"):
+            events.append(CapaEvent("closed", day(closed_on), by, action))
+            if status == "verified":
+                events.append(CapaEvent("verified", day(verified_on), by, note))
+        if verdict is not None:
+            evidence = orjson.loads(ev) if ev else {}
+            events.append(CapaEvent("judged", None, by, None, verdict, evidence))
+            if verdict == "ineffective" and derive(events).status in ("closed", "verified"):
+                events.append(CapaEvent("reopened", None, by, "ineffective: see the verdict"))
+        for e in events:
+            _append(conn, number, e)
+    for column in (
+        "status",
+        "action",
+        "closed_on",
+        "verified_on",
+        "note",
+        "reopen_reason",
+        "effectiveness",
+        "evidence",
+    ):
+        conn.execute(f"ALTER TABLE capas DROP COLUMN {column}")
 
 
 def _create(path: Path) -> None:
@@ -669,6 +814,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Read again under the write lock: another process may have migrated meanwhile.
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            if callable(script):  # a migration that carries data over in Python
+                script(conn)
+                conn.execute(f"PRAGMA user_version = {number}")
+                continue
             for statement in script.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

@@ -88,6 +88,9 @@ def test_report_creates_capas_once_and_they_keep_their_numbers(
         "closed": 0,
         "verified": 0,
         "overdue": len(capas),
+        "effective": 0,
+        "ineffective": 0,
+        "unjudged": len(capas),
     }
 
     flags = openpyxl.load_workbook(again.path)["Flags"]

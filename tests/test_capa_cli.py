@@ -44,7 +44,10 @@ def listed(db: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
 
 def snapshot(db: Path) -> list[tuple]:  # type: ignore[type-arg]
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT * FROM capas ORDER BY number").fetchall()
+        return (
+            conn.execute("SELECT * FROM capas ORDER BY number").fetchall()
+            + conn.execute("SELECT * FROM capa_events ORDER BY id").fetchall()
+        )
 
 
 def test_lifecycle_open_closed_verified_reopened(db: Path) -> None:
@@ -75,7 +78,7 @@ def test_lifecycle_open_closed_verified_reopened(db: Path) -> None:
     ("args", "message"),
     [
         (["close", "CAPA-2099H1-001", "--action", "x"], "no CAPA numbered"),
-        (["verify", "{open}"], "only a closed CAPA can be verified"),
+        (["verify", "{open}", "--note", "x"], "only a closed CAPA can be verified"),
         (["reopen", "{open}", "--reason", "x"], "it is still open"),
         (["close", "{verified}", "--action", "again"], "status is verified"),
     ],
@@ -83,7 +86,7 @@ def test_lifecycle_open_closed_verified_reopened(db: Path) -> None:
 def test_refused_steps_exit_1_and_change_nothing(db: Path, args: list[str], message: str) -> None:
     numbers = [c["number"] for c in listed(db)]
     run(db, "close", numbers[1], "--action", "done")
-    run(db, "verify", numbers[1])
+    run(db, "verify", numbers[1], "--note", "checked")
     before = snapshot(db)
     args = [a.format(open=numbers[0], verified=numbers[1]) for a in args]
     result = run(db, *args)

@@ -165,6 +165,7 @@ def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: P
         "项目分析",
         "柏拉图",
         "问题项",
+        "纠正措施登记",
         "未回复的顾客",
         "客户分类分析",
         "趋势",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from csat.capa import evidence_text
 from csat.config import Rules, packaged_data_dir
 from csat.render.atomic import write_atomically
 from csat.render.labels import Lang, t
@@ -39,6 +40,16 @@ FORM_LABELS = [
     "signature_owner",
     "signature_qa",
     "made_on",
+    "verdict",
+    "evidence",
+    "action",
+    "closed_on",
+    "verified_on",
+    "history",
+    "date",
+    "step",
+    "by",
+    "details",
 ]
 
 
@@ -46,6 +57,14 @@ FORM_LABELS = [
 class Finding:
     what: str
     rating: str
+
+
+@dataclass(frozen=True)
+class Step:
+    on: str
+    step: str
+    by: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,14 @@ class CapaView:
     findings: list[Finding]
     comment: str
     repeat_of: str | None
+    verdict: str | None  # the label, when a later reply judged it
+    ineffective: bool
+    evidence: str
+    action: str  # the recorded action of the close that holds now
+    closed: str  # "2024-07-20 · 王工"
+    verification: str  # the note of the verification that holds now
+    verified: str
+    history: list[Step]  # every step after the issue; the form prints it as the record
 
 
 def environment(user_templates: Path | None) -> Environment:
@@ -101,6 +128,30 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
             findings.append(
                 Finding(label(rules.items[f.item].labels), label(rules.levels[f.level].labels))
             )
+
+    def last(step: str) -> tuple[str, str]:
+        for e in reversed(capa.history):
+            if e.step == step:
+                return (e.on.isoformat() if e.on else t("date_unknown", lang)), e.by
+        return "", ""
+
+    closed_on, closed_by = last("closed") if capa.action else ("", "")
+    verified_on, verified_by = last("verified") if capa.note else ("", "")
+    history = []
+    for e in capa.history[1:]:
+        if e.step == "judged":  # the evidence is printed once, in the verdict row above
+            text = t(f"verdict_{e.verdict}", lang)
+        else:
+            text = e.text or ""
+        history.append(
+            Step(
+                e.on.isoformat() if e.on else t("date_unknown", lang),
+                t(f"step_{e.step}", lang),
+                e.by,
+                text,
+            )
+        )
+    status = t("ready_to_verify" if capa.ready_to_verify else f"status_{capa.status}", lang)
     return CapaView(
         number=capa.number,
         file=f"{capa.number}.html",
@@ -108,7 +159,7 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
         customer=capa.customer,
         code=capa.customer_code or "",
         department=label(rules.departments[capa.department]),
-        status=t(f"status_{capa.status}", lang),
+        status=status,
         issue_date=capa.issue_date.isoformat(),
         due_date=capa.due_date.isoformat(),
         overdue=capa.overdue(today),
@@ -116,6 +167,14 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
         findings=findings,
         comment=capa.comments or "",
         repeat_of=capa.repeat_of,
+        verdict=t(f"verdict_{capa.effectiveness}", lang) if capa.effectiveness else None,
+        ineffective=capa.effectiveness == "ineffective",
+        evidence=evidence_text(capa.evidence, rules, lang) if capa.evidence else "",
+        action=capa.action or "",
+        closed=" · ".join(x for x in (closed_on, closed_by) if x),
+        verification=capa.note or "",
+        verified=" · ".join(x for x in (verified_on, verified_by) if x),
+        history=history,
     )
 
 

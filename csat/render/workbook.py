@@ -19,7 +19,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
-from csat.capa import department_of
+from csat.capa import department_of, evidence_text
 from csat.config import Rules
 from csat.models import Rejection, ScoredResponse
 from csat.render.labels import Lang, t
@@ -122,7 +122,10 @@ class ReportView:
     trend: list[PeriodStats]
     rejected: list[Rejection]
     flagged: list[tuple[str, ScoredResponse]] = field(default_factory=list)  # (customer key, …)
-    capas: dict[tuple[str, str], CapaRecord] = field(default_factory=dict)  # (key, department)
+    # the report's own CAPAs by (reply period, customer key, department)
+    capas: dict[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
+    # own CAPAs, then earlier ones still being followed or judged by this period's replies
+    register: list[CapaRecord] = field(default_factory=list)
     forms_sent: int = 0
     replies_to_forms: int = 0
     segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
@@ -141,7 +144,20 @@ class ReportView:
             "closed": sum(c.status == "closed" for c in records),
             "verified": sum(c.status == "verified" for c in records),
             "overdue": sum(c.overdue(self.made_on) for c in records),
+            "effective": sum(c.effectiveness == "effective" for c in self.register),
+            "ineffective": sum(c.effectiveness == "ineffective" for c in self.register),
+            "unjudged": sum(c.effectiveness is None for c in self.register),
         }
+
+
+def _lines(text: str | None, width: float) -> int:
+    """Lines `text` takes wrapped in a column `width` characters wide (CJK counts double)."""
+    if not text:
+        return 1
+    return sum(
+        max(1, -(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in part) // int(width)))
+        for part in text.splitlines() or [""]
+    )
 
 
 class StatisticsWorkbook:
@@ -212,6 +228,7 @@ class StatisticsWorkbook:
             "items",
             "pareto",
             "flags",
+            "capas",
             "unanswered",
             "segments",
             "trend",
@@ -437,6 +454,7 @@ class StatisticsWorkbook:
         self._autofilter("comments", 6)
         self._summary(view)
         self._flags(view)
+        self._capa_register(view)
         self._unanswered(view)
         self._items(view)
         self._pareto(view)
@@ -500,6 +518,9 @@ class StatisticsWorkbook:
             (t("capa_closed", L), v.capa_counts["closed"], fmt["value"]),
             (t("capa_verified", L), v.capa_counts["verified"], fmt["value"]),
             (t("capa_overdue", L), v.capa_counts["overdue"], fmt["value"]),
+            (t("capa_effective", L), v.capa_counts["effective"], fmt["value"]),
+            (t("capa_ineffective", L), v.capa_counts["ineffective"], fmt["value"]),
+            (t("capa_unjudged", L), v.capa_counts["unjudged"], fmt["value"]),
         ]
         for label, value, f in rows:
             self._write_row("summary", [label, value], [fmt["label"], f])
@@ -557,20 +578,21 @@ class StatisticsWorkbook:
             "capa",
             "due_date",
             "status",
+            "verdict",
             "repeat_col",
             "comment",
         ]
         self._header(
             "flags",
             [t(h, L) for h in heads],
-            [30, 10, 8, 14, 16, 12, 14, 18, 11, 9, 18, 40],
-            wrap={0, 11},
+            [30, 10, 8, 14, 16, 12, 14, 18, 11, 24, 16, 18, 40],
+            wrap={0, 9, 12},
         )
         for key, s in v.flagged:
             r = s.response
             for flag in s.flags:
                 dept = department_of(flag, self.rules)
-                capa = v.capas.get((key, dept))
+                capa = v.capas.get((r.period, key, dept))
                 rating: str | float | None
                 if flag.type == "low_score":
                     kind = f"{t('low_score', L)} {self.rules.flags.low_score_below:g}"
@@ -592,7 +614,8 @@ class StatisticsWorkbook:
                         self._dept(dept),
                         capa.number if capa else None,
                         capa.due_date if capa else None,
-                        t(f"status_{capa.status}", L) if capa else None,
+                        self._status(capa) if capa else None,
+                        self._verdict(capa) if capa else None,
                         capa.repeat_of if capa else None,
                         r.comments,
                     ],
@@ -607,11 +630,74 @@ class StatisticsWorkbook:
                         None,
                         fmt["bad_date"] if late else fmt["date"],
                         fmt["bad"] if late else None,
+                        fmt["bad"] if capa and capa.effectiveness == "ineffective" else None,
                         fmt["bad"] if capa and capa.repeat_of else None,
                         None,
                     ],
                 )
         self._autofilter("flags", len(heads))
+
+    def _status(self, c: CapaRecord) -> str:
+        return t("ready_to_verify" if c.ready_to_verify else f"status_{c.status}", self.lang)
+
+    def _verdict(self, c: CapaRecord) -> str:
+        return t(f"verdict_{c.effectiveness or 'none'}", self.lang)
+
+    def _capa_register(self, v: ReportView) -> None:
+        """Every CAPA the period follows: its own, then earlier ones still open or judged by
+        this period's replies; what was done and whether it worked."""
+        L, fmt = self.lang, self.fmt
+        heads = [
+            "capa",
+            "customer",
+            "department",
+            "issue_date",
+            "due_date",
+            "status",
+            "days_open",
+            "action",
+            "verdict",
+            "evidence",
+            "repeat_col",
+        ]
+        self._header("capas", [t(h, L) for h in heads], [17, 28, 14, 11, 11, 24, 9, 36, 16, 50, 17])
+        for c in v.register:
+            late = c.overdue(v.made_on)
+            evidence = evidence_text(c.evidence, self.rules, L) if c.evidence else None
+            # wrapped cells need their row height: neither Excel nor LibreOffice sizes them
+            lines = max(_lines(c.action, 36), _lines(evidence, 50))
+            if lines > 1:
+                self.ws["capas"].set_row(self.rows["capas"], 15 * lines)
+            self._write_row(
+                "capas",
+                [
+                    c.number,
+                    c.customer,
+                    self._dept(c.department) if c.department in self.rules.departments else None,
+                    c.issue_date,
+                    c.due_date,
+                    self._status(c),
+                    c.days_open(v.made_on),
+                    c.action,
+                    self._verdict(c),
+                    evidence,
+                    c.repeat_of,
+                ],
+                [
+                    None,
+                    None,
+                    None,
+                    fmt["date"],
+                    fmt["bad_date"] if late else fmt["date"],
+                    fmt["bad"] if late else None,
+                    None,
+                    fmt["wrap"],
+                    fmt["bad"] if c.effectiveness == "ineffective" else None,
+                    fmt["wrap"],
+                    fmt["bad"] if c.repeat_of else None,
+                ],
+            )
+        self._autofilter("capas", len(heads))
 
     def _items(self, v: ReportView) -> None:
         L, fmt, s = self.lang, self.fmt, v.stats
