@@ -169,6 +169,11 @@ def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: P
         "趋势",
         "顾客意见",
         "未计入的输入",
+        "统计检验",
+        "重要度-表现",
+        "控制图",
+        "满意度指数",
+        "意见分类",
     ]
     summary = {
         r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=3, max_col=2) if r[0].value

@@ -73,6 +73,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "department": {"zh": "责任部门", "en": "Department"},
     "trend_chart": {"zh": "平均得分趋势", "en": "Mean total by period"},
     "comment": {"zh": "意见", "en": "Comment"},
+    "comment_items": {"zh": "涉及项目", "en": "Items it speaks about"},
     "file": {"zh": "文件", "en": "File"},
     "sheet": {"zh": "工作表", "en": "Sheet"},
     "cell": {"zh": "单元格", "en": "Cell"},

@@ -16,9 +16,11 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
+from csat.analysis import Analysis
 from csat.capa import department_of
 from csat.config import Rules
 from csat.models import Rejection, ScoredResponse
+from csat.render import analysis as review
 from csat.render.labels import Lang, t
 from csat.stats import Change, PeriodStats
 from csat.store import CapaRecord
@@ -47,6 +49,7 @@ class ReportView:
     forms_sent: int = 0
     replies_to_forms: int = 0
     segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
+    analysis: Analysis | None = None  # intervals, tests, importance, comments by item
 
     @property
     def response_rate(self) -> float | None:
@@ -204,12 +207,14 @@ class StatisticsWorkbook:
                 t("total", L),
                 t("grade", L),
                 t("comment", L),
+                t("comment_items", L),
             ],
-            [30, 10, 8, 8, 6, 80],
+            [30, 10, 8, 8, 6, 80, 24],
         )
 
-    def add_response(self, s: ScoredResponse) -> None:
-        """Stream one counted response into the scores and comments sheets."""
+    def add_response(self, s: ScoredResponse, topics: tuple[str, ...] = ()) -> None:
+        """Stream one counted response into the scores and comments sheets; `topics` are the
+        items its comment speaks about."""
         fmt, r = self.fmt, s.response
         flagged_items = {f.item for f in s.flags if f.type == "dissatisfied_item"}
         low = any(f.type == "low_score" for f in s.flags)
@@ -244,8 +249,16 @@ class StatisticsWorkbook:
         if r.comments:
             self._write_row(
                 "comments",
-                [r.customer, r.customer_code, r.period, s.total, s.grade, r.comments],
-                [None, None, None, fmt["one"], None, None],
+                [
+                    r.customer,
+                    r.customer_code,
+                    r.period,
+                    s.total,
+                    s.grade,
+                    r.comments,
+                    "; ".join(self._label("item", k) for k in topics) or None,
+                ],
+                [None, None, None, fmt["one"], None, None, None],
             )
 
     def _flag_text(self, s: ScoredResponse) -> str:
@@ -268,7 +281,7 @@ class StatisticsWorkbook:
 
     def finish(self, view: ReportView) -> None:
         self._autofilter("scores", 4 + 2 * len(self._item_keys) + 5)
-        self._autofilter("comments", 6)
+        self._autofilter("comments", 7)
         self._summary(view)
         self._flags(view)
         self._items(view)
@@ -276,6 +289,7 @@ class StatisticsWorkbook:
         self._segments(view)
         self._trend(view)
         self._rejected(view)
+        review.write_sheets(self, view)
         try:
             self.wb.close()
         except FileCreateError as exc:  # XlsxWriter wraps the OS error; callers expect OSError
@@ -289,7 +303,8 @@ class StatisticsWorkbook:
         ws.set_column(1, 1, 18)
         ws.set_column(2, 2, 12)
         ws.write_string(0, 0, t("title", L), fmt["title"])
-        self.rows["summary"] = 2
+        self.rows["summary"] = review.write_review(self, v, 2)
+        figures_top = self.rows["summary"]
         rows: list[tuple[str, Any, Any]] = [
             (t("period", L), v.period, None),
             (t("made_on", L), v.made_on, fmt["date"]),
@@ -346,7 +361,7 @@ class StatisticsWorkbook:
         )
         chart.set_title({"name": t("grade_chart", L)})
         chart.set_legend({"none": True})
-        ws.insert_chart(2, 4, chart)
+        ws.insert_chart(figures_top, 4, chart)
         self._print_setup(ws, 0)
 
     def _flags(self, v: ReportView) -> None:
