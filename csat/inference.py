@@ -9,11 +9,12 @@ A figure on fewer than FEW replies is marked `few` so nobody reads much into it.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 import numpy as np
 from scipy import stats as sps
@@ -24,6 +25,23 @@ FEW = 10  # below this many replies a figure is marked "few replies"
 
 Verdict = Literal["significant", "within_noise", "not_testable"]
 Quadrant = Literal["concentrate_here", "keep_up", "low_priority", "possible_overkill"]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _quiet(fn: Callable[P, R]) -> Callable[P, R]:
+    """scipy warns on stderr about constant or tiny samples; we handle those cases ourselves,
+    and a report must not print library warnings."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+
+    return run
 
 
 def verdict(p: float | None) -> Verdict:
@@ -64,6 +82,7 @@ def _clean(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
 
 
+@_quiet
 def mean_interval(values: Sequence[float]) -> Estimate:
     """Mean with Student's t interval; one value has no interval, identical values a zero one."""
     n = len(values)
@@ -79,6 +98,7 @@ def mean_interval(values: Sequence[float]) -> Estimate:
     return Estimate(mean, float(low), float(high), n)
 
 
+@_quiet
 def wilson(k: int, n: int) -> Estimate:
     """Share k/n with the Wilson score interval (good at 0 %, 100 % and small n)."""
     if n == 0:
@@ -119,6 +139,7 @@ class Comparison:
         }
 
 
+@_quiet
 def paired_change(before: Sequence[float], after: Sequence[float]) -> Comparison:
     """Customers who answered both periods: mean change and the Wilcoxon signed-rank test.
 
@@ -131,12 +152,11 @@ def paired_change(before: Sequence[float], after: Sequence[float]) -> Comparison
     if not np.any(diffs):
         p: float | None = 1.0
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            p = _clean(float(sps.wilcoxon(diffs).pvalue))
+        p = _clean(float(sps.wilcoxon(diffs).pvalue))
     return Comparison("wilcoxon", n, est.value, est.low, est.high, p)
 
 
+@_quiet
 def mcnemar(before: Sequence[bool], after: Sequence[bool]) -> Comparison:
     """Paired yes/no per customer (rated an item dissatisfied before / now): the change of the
     share with its Wald interval, and the exact McNemar test (a binomial test on the customers
@@ -153,6 +173,7 @@ def mcnemar(before: Sequence[bool], after: Sequence[bool]) -> Comparison:
     return Comparison("mcnemar", n, change, change - z * se, change + z * se, p)
 
 
+@_quiet
 def share_difference(k1: int, n1: int, k0: int, n0: int) -> Comparison:
     """Current share k1/n1 minus previous k0/n0 over all replies: Newcombe's hybrid score
     interval (Newcombe 1998, method 10, from the two Wilson intervals) and Fisher's exact p."""
@@ -168,6 +189,7 @@ def share_difference(k1: int, n1: int, k0: int, n0: int) -> Comparison:
     return Comparison("newcombe_fisher", n1 + n0, d, low, high, min(p, 1.0))
 
 
+@_quiet
 def mean_difference(current: Sequence[float], previous: Sequence[float]) -> Comparison:
     """Mean total of all replies against the previous period's: Welch's t test and interval."""
     n = len(current) + len(previous)
@@ -228,6 +250,7 @@ def p_chart(points: Sequence[tuple[str, int, int]]) -> list[ControlPoint]:
     return out
 
 
+@_quiet
 def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float | None, float | None]:
     """Rank correlation and its p; None where either side is constant or n < 3."""
     if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
@@ -284,6 +307,7 @@ class GroupTest:
         }
 
 
+@_quiet
 def kruskal(groups: Mapping[str, Sequence[float]]) -> GroupTest:
     """Totals by segment: Kruskal-Wallis over all groups, Mann-Whitney U of each against the
     rest. Fewer than two groups with replies, or all totals identical: not testable."""
@@ -303,6 +327,7 @@ def kruskal(groups: Mapping[str, Sequence[float]]) -> GroupTest:
     return GroupTest("kruskal", p, each)
 
 
+@_quiet
 def share_by_group(counts: Mapping[str, tuple[int, int]]) -> GroupTest:
     """Share flagged by segment, (count, n) per group: chi-square over the table, or Fisher's
     exact test when an expected count is under 5; each group against the rest by Fisher."""
@@ -327,6 +352,7 @@ def share_by_group(counts: Mapping[str, tuple[int, int]]) -> GroupTest:
     return GroupTest(test, min(p, 1.0), each)
 
 
+@_quiet
 def nps(scores: Sequence[int]) -> Estimate:
     """Net Promoter Score (promoters 9-10 minus detractors 0-6, in points -100..100) with the
     usual normal interval from the variance of a difference of multinomial shares."""

@@ -8,7 +8,7 @@ per-period figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
+from csat.render.analysis import review_lines
 from csat.render.atomic import write_atomically
 from csat.render.capa import write_capa_forms
 from csat.render.labels import Lang
@@ -38,6 +39,7 @@ class ReportResult:
     path: Path
     view: ReportView
     capa_forms: list[Path]
+    review: list[str] = field(default_factory=list)  # the summary's review sentences, English
 
 
 def report_path(out_dir: Path, period: Period) -> Path:
@@ -187,7 +189,11 @@ def build_report(
         today,
         templates,
     )
-    return ReportResult(target, view, forms)
+
+    def label(kind: str, key: str) -> str:
+        return (report_rules.items[key] if kind == "item" else report_rules.levels[key]).labels.en
+
+    return ReportResult(target, view, forms, review_lines(view, label, "en"))
 
 
 def _tag(

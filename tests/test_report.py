@@ -259,6 +259,14 @@ def test_cli_report(history: Path, tmp_path: Path) -> None:
     assert doc["responses"] == 33 and doc["made_on"] == "2024-07-15"
     assert doc["previous"]["period"] == "2023H2" and doc["rejected"] == 1
     assert doc["workbook"] == str(report_path(out, H1))
+    stats = doc["statistics"]
+    assert stats["mean_total"]["n"] == 33 and stats["mean_total"]["low"] < 83.89
+    paired = stats["change"]["paired_total"]  # 3 customers answered both periods
+    assert (paired["test"], paired["n"], paired["few_replies"]) == ("wilcoxon", 3, True)
+    assert paired["verdict"] == "within_noise"
+    assert stats["fix_first"] in stats["items"]
+    assert stats["items"]["delivery_date"]["comments"] >= 1
+    assert [p["period"] for p in stats["control_chart"]] == ["2023H2", "2024H1"]
     human = runner.invoke(app, args + ["--lang", "en"])
     assert human.exit_code == 0 and "Mean total vs 2023H2" in human.stdout
     assert openpyxl.load_workbook(report_path(out, H1)).sheetnames[0] == "Summary"
@@ -306,6 +314,16 @@ def test_libreoffice_opens_and_prints_the_workbook(
     pdf = tmp_path / "csat-2024H1.pdf"
     assert proc.returncode == 0 and pdf.exists(), proc.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    if shutil.which("pdftotext"):  # the summary page reads as a management review
+        first = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "管理评审摘要" in first
+        assert "与上期 2023H2 比较" in first and "在随机波动范围内" in first
+        assert "优先改进：" in first
 
 
 def test_rescoring_a_folder_skips_csats_own_report_and_database(

@@ -301,8 +301,8 @@ def _control_line(a: Analysis, lang: Lang) -> str:
         return (
             f"控制图：{len(a.control)} 个期间的需纠正比例均在控制限内。"
             if zh
-            else f"Control chart: the share flagged is within its limits in all {len(a.control)} "
-            "periods."
+            else "Control chart: the share flagged is within its limits in "
+            + ("both periods." if len(a.control) == 2 else f"all {len(a.control)} periods.")
         )
     parts = []
     for p in out:
