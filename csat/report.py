@@ -128,10 +128,9 @@ def build_report(
                     if key in class_of or name_key in class_of:
                         replied_sent.add(key)
                     for accs, name in ((segments, klass), (regions, region)):
-                        seg = accs.setdefault(
-                            name, PeriodAccumulator(report_rules, name, detail=True)
-                        )
-                        seg.add(result, key)
+                        if name not in accs:
+                            accs[name] = PeriodAccumulator(report_rules, name, detail=True)
+                        accs[name].add(result, key)
                     if result.flags:
                         flagged.append((key, result))
                     if key in waiting:
