@@ -25,7 +25,10 @@ TEXT: dict[str, dict[Lang, str]] = {
     "sheet_topics": {"zh": "意见分类", "en": "Comments by item"},
     "significant": {"zh": "显著 (p < 0.05)", "en": "significant (p < 0.05)"},
     "within_noise": {"zh": "在随机波动范围内", "en": "within noise"},
-    "not_testable": {"zh": "回复太少，无法检验", "en": "not testable (too few replies)"},
+    "not_testable": {
+        "zh": "无法检验(回复或分组太少)",
+        "en": "not testable (too few replies or groups)",
+    },
     "few": {"zh": "回复少", "en": "few replies"},
     "figure": {"zh": "指标", "en": "Figure"},
     "value": {"zh": "数值/变化", "en": "Value / change"},
@@ -71,6 +74,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "lcl": {"zh": "下控制限", "en": "Lower limit"},
     "ucl": {"zh": "上控制限", "en": "Upper limit"},
     "outside": {"zh": "超出控制限", "en": "Outside limits"},
+    "outside_share": {"zh": "超出控制限的比例", "en": "Share outside limits"},
     "above": {"zh": "高于上限", "en": "above"},
     "below": {"zh": "低于下限", "en": "below"},
     "pchart": {"zh": "需纠正措施比例 p控制图", "en": "p-chart: share flagged"},
@@ -357,6 +361,16 @@ def _comment_line(a: Analysis, label: Any, lang: Lang) -> str:
 # ---------------------------------------------------------------- sheets
 
 
+def change_verdict(v: ReportView, lang: Lang) -> str | None:
+    """One cell beside the summary's change of the mean total: is it real?"""
+    a = v.analysis
+    if a is None or a.change is None:
+        return None
+    c = a.change.paired_total if a.change.paired_total.n else a.change.all_total
+    test = tx(c.test, lang)
+    return f"{tx(c.verdict, lang)} ({test}, n = {c.n}, {_p(c.p)})"
+
+
 def write_review(book: StatisticsWorkbook, v: ReportView, row: int) -> int:
     """The review sentences on the summary sheet from `row`; returns the next free row."""
     lines = review(v, book._label, book.lang)
@@ -539,9 +553,14 @@ def _importance(book: StatisticsWorkbook, a: Analysis) -> None:
 def _control(book: StatisticsWorkbook, a: Analysis) -> None:
     L, fmt = book.lang, book.fmt
     heads = ["period", "n", "flagged", "flagged_share", "centre", "lcl", "ucl", "outside"]
-    heads2 = ["mean_total", "low", "high"]
+    heads2 = ["mean_total", "low", "high", "outside_share"]
     book._header(
-        "control", [tx(h, L) for h in heads + heads2], [10, 7, 9, 12, 9, 11, 11, 12, 10, 11, 11]
+        "control",
+        [tx(h, L) for h in heads + heads2],
+        [10, 7, 9, 12, 9, 11, 11, 12, 10, 11, 11, 14],
+    )
+    bad_pct = book.wb.add_format(
+        {"num_format": "0.0%", "bg_color": "#FFC7CE", "font_color": "#9C0006"}
     )
     means = dict(a.trend_means)
     for p in a.control:
@@ -561,16 +580,13 @@ def _control(book: StatisticsWorkbook, a: Analysis) -> None:
                 m.value,
                 m.low,
                 m.high,
+                p.share if out else None,  # its own series: red points on the chart
             ],
             [
                 None,
                 None,
                 None,
-                book.wb.add_format(
-                    {"num_format": "0.0%", "bg_color": "#FFC7CE", "font_color": "#9C0006"}
-                )
-                if out
-                else fmt["pct"],
+                bad_pct if out else fmt["pct"],
                 fmt["pct"],
                 fmt["pct"],
                 fmt["pct"],
@@ -578,6 +594,7 @@ def _control(book: StatisticsWorkbook, a: Analysis) -> None:
                 fmt["one"],
                 fmt["one"],
                 fmt["one"],
+                bad_pct if out else None,
             ],
         )
     last = book.rows["control"] - 1
@@ -592,12 +609,6 @@ def _control(book: StatisticsWorkbook, a: Analysis) -> None:
             "categories": cats,
             "values": [name, 1, 3, last, 3],
             "marker": {"type": "circle", "size": 7},
-            "points": [
-                {"fill": {"color": "#C62828"}, "border": {"color": "#C62828"}}
-                if p.outside
-                else None
-                for p in a.control
-            ],
             "data_labels": {"value": True, "num_format": "0%"},
         }
     )
@@ -615,10 +626,25 @@ def _control(book: StatisticsWorkbook, a: Analysis) -> None:
                 "marker": {"type": "none"},
             }
         )
+    if a.out_of_control:
+        chart.add_series(
+            {
+                "name": [name, 0, 11],
+                "categories": cats,
+                "values": [name, 1, 11, last, 11],
+                "line": {"none": True},
+                "marker": {
+                    "type": "diamond",
+                    "size": 11,
+                    "fill": {"color": "#C62828"},
+                    "border": {"color": "#C62828"},
+                },
+            }
+        )
     chart.set_title({"name": tx("pchart", L)})
     chart.set_y_axis({"num_format": "0%", "min": 0})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 720, "height": 320})
+    chart.set_size({"width": 720, "height": 270})
     book.ws["control"].insert_chart(last + 2, 0, chart)
     mean = book.wb.add_chart({"type": "line"})
     mean.add_series(
@@ -641,10 +667,12 @@ def _control(book: StatisticsWorkbook, a: Analysis) -> None:
             }
         )
     mean.set_title({"name": tx("mean_chart", L)})
-    mean.set_y_axis({"min": 0, "max": 100})
+    lows = [m.low if m.low is not None else m.value for _, m in a.trend_means]
+    floor = min((x for x in lows if x is not None), default=0.0)
+    mean.set_y_axis({"min": max(0, int(floor // 10) * 10 - 10), "max": 100})
     mean.set_legend({"position": "bottom"})
-    mean.set_size({"width": 720, "height": 320})
-    book.ws["control"].insert_chart(last + 19, 0, mean)
+    mean.set_size({"width": 720, "height": 270})
+    book.ws["control"].insert_chart(last + 17, 0, mean)
 
 
 def _index(book: StatisticsWorkbook, a: Analysis) -> None:

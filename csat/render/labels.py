@@ -41,6 +41,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "previous": {"zh": "上期", "en": "Previous period"},
     "previous_mean": {"zh": "上期平均得分", "en": "Previous mean total"},
     "change_mean": {"zh": "平均得分变化", "en": "Change in mean total"},
+    "change_real": {"zh": "变化是否真实", "en": "Is the change real?"},
     "rejected_count": {"zh": "未计入的输入", "en": "Inputs rejected"},
     "grade": {"zh": "等级", "en": "Grade"},
     "count": {"zh": "数量", "en": "Count"},

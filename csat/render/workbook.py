@@ -327,6 +327,7 @@ class StatisticsWorkbook:
             (t("previous", L), v.previous.period if v.previous else t("none", L), None),
             (t("previous_mean", L), v.previous.mean_total if v.previous else None, fmt["one"]),
             (t("change_mean", L), v.change.mean_total if v.change else None, fmt["delta"]),
+            (t("change_real", L), review.change_verdict(v, L), None),
             (t("rejected_count", L), len(v.rejected), None),
             (t("capa_total", L), v.capa_counts["total"], None),
             (t("capa_open", L), v.capa_counts["open"], None),
