@@ -173,6 +173,10 @@ def test_share_by_group_uses_fisher_when_counts_are_small() -> None:
     big = share_by_group({"A": (30, 100), "B": (50, 100), "C": (40, 100)})
     assert big.test == "chi2"  # chi2_contingency: chi2 = 8.333, dof 2, p = 0.015504
     assert big.p == pytest.approx(0.015504, abs=1e-5)
+    # more than two small groups: Fisher by Monte Carlo, seeded so a report is reproducible
+    three = [share_by_group({"A": (3, 200), "B": (5, 200), "C": (1, 100)}) for _ in range(3)]
+    assert three[0].test == "fisher" and len({g.p for g in three}) == 1
+    assert three[0].p == pytest.approx(0.7484, abs=0.01)  # exact, enumerated: 0.74842
     assert share_by_group({"A": (0, 3), "B": (0, 4)}).verdict == "not_testable"
     assert share_by_group({"A": (1, 3)}).verdict == "not_testable"
 
