@@ -194,6 +194,7 @@ def analyse(
         else {k: it.weight / 100 for k, it in rules.items.items()}
     )
     quads = quadrants(importance, performance)
+    tests = {kind: _segment_tests(rows) for kind, rows in segments.items()}
     items = []
     for key, item in rules.items.items():
         st = stats.items[key]
@@ -228,8 +229,8 @@ def analyse(
         fix_first=_fix_first(quads, performance, importance),
         control=p_chart([(s.period, s.flagged, s.responses) for s in trend]),
         trend_means=[(s.period, s.mean_ci) for s in trend],
-        segments={kind: _segments(kind, rows) for kind, rows in segments.items()},
-        segment_tests={kind: _segment_tests(rows) for kind, rows in segments.items()},
+        segments={kind: _segments(kind, rows, tests[kind]) for kind, rows in segments.items()},
+        segment_tests=tests,
         comments=grouped,
         comment_count=len(comments),
         nps=stats.nps,
@@ -299,8 +300,9 @@ def _fix_first(
     return min(candidates, key=lambda k: (performance[k], -importance[k]))
 
 
-def _segments(kind: SegmentKind, rows: Sequence[PeriodStats]) -> list[SegmentAnalysis]:
-    tests = _segment_tests(rows)
+def _segments(
+    kind: SegmentKind, rows: Sequence[PeriodStats], tests: SegmentTests
+) -> list[SegmentAnalysis]:
     differing = set(tests.totals.differing()) | set(tests.flagged.differing())
     return [
         SegmentAnalysis(

@@ -67,6 +67,14 @@ TEXT: dict[str, dict[Lang, str]] = {
     "low_priority": {"zh": "次要", "en": "low priority"},
     "possible_overkill": {"zh": "可能过度投入", "en": "possible overkill"},
     "fix_first": {"zh": "优先改进", "en": "fix first"},
+    "basis_derived": {
+        "zh": "象限按推导重要度(各项目与总分的秩相关)划分。",
+        "en": "Quadrants by derived importance (each item's rank correlation with the total).",
+    },
+    "basis_stated": {
+        "zh": "象限按权重划分：回复少于10份，或有项目的评价没有变化，无法推导重要度。",
+        "en": "Quadrants by weight: derived importance needs 10 replies and every item varying.",
+    },
     "ipa_chart": {"zh": "重要度-表现分析", "en": "Importance-performance"},
     "period": {"zh": "期间", "en": "Period"},
     "flagged": {"zh": "需纠正措施", "en": "Flagged"},
@@ -547,7 +555,8 @@ def _importance(book: StatisticsWorkbook, a: Analysis) -> None:
     chart.set_y_axis({"name": heads[4], "num_format": "0%", "min": 0, "max": 1})
     chart.set_legend({"none": True})
     chart.set_size({"width": 720, "height": 400})
-    book.ws["importance"].insert_chart(last + 2, 0, chart)
+    book.ws["importance"].write_string(last + 2, 0, tx(f"basis_{a.importance_basis}", L))
+    book.ws["importance"].insert_chart(last + 4, 0, chart)
 
 
 def _control(book: StatisticsWorkbook, a: Analysis) -> None:
@@ -690,9 +699,10 @@ def _index(book: StatisticsWorkbook, a: Analysis) -> None:
         "p_totals",
         "p_flagged",
         "differs",
+        "note",
     ]
     book._header(
-        "index", [tx(h, L) for h in heads], [10, 16, 7, 12, 10, 10, 12, 10, 10, 12, 12, 12]
+        "index", [tx(h, L) for h in heads], [10, 16, 7, 12, 10, 10, 12, 10, 10, 12, 12, 12, 10]
     )
     pfmt = book.wb.add_format({"num_format": "0.000"})
     for kind, rows in a.segments.items():
@@ -712,6 +722,7 @@ def _index(book: StatisticsWorkbook, a: Analysis) -> None:
                     s.totals_p,
                     s.flagged_p,
                     tx("yes", L) if s.differs else None,
+                    _few(s.index.n, L).strip(" []") or None,
                 ],
                 [
                     None,
@@ -726,6 +737,7 @@ def _index(book: StatisticsWorkbook, a: Analysis) -> None:
                     pfmt,
                     pfmt,
                     fmt["bad"] if s.differs else None,
+                    None,
                 ],
             )
     book.rows["index"] += 1
