@@ -256,6 +256,7 @@ def test_cli_report(history: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert "Warning" not in result.stderr  # scipy's warnings on small samples stay quiet
     assert doc["responses"] == 33 and doc["made_on"] == "2024-07-15"
     assert doc["previous"]["period"] == "2023H2" and doc["rejected"] == 1
     assert doc["workbook"] == str(report_path(out, H1))

@@ -399,7 +399,7 @@ def write_sheets(book: StatisticsWorkbook, v: ReportView) -> None:
         return
     for name in ("statistics", "importance", "control", "index", "topics"):
         book.ws[name] = book.wb.add_worksheet(tx(f"sheet_{name}", book.lang))
-        book.ws[name].set_row(0, 32)  # room for the wrapped column heads
+        book.ws[name].set_row(0, 44)  # room for the wrapped column heads
         book.rows[name] = 0
     _statistics(book, a)
     _importance(book, a)
