@@ -117,6 +117,7 @@ class Comparison:
     low: float | None
     high: float | None
     p: float | None
+    least: int | None = None  # unpaired: replies on the smaller side, which decides "few"
 
     @property
     def verdict(self) -> Verdict:
@@ -124,7 +125,7 @@ class Comparison:
 
     @property
     def few(self) -> bool:
-        return self.n < FEW
+        return (self.n if self.least is None else self.least) < FEW
 
     def as_json(self, digits: int = 4) -> dict[str, object]:
         return {
@@ -177,8 +178,9 @@ def mcnemar(before: Sequence[bool], after: Sequence[bool]) -> Comparison:
 def share_difference(k1: int, n1: int, k0: int, n0: int) -> Comparison:
     """Current share k1/n1 minus previous k0/n0 over all replies: Newcombe's hybrid score
     interval (Newcombe 1998, method 10, from the two Wilson intervals) and Fisher's exact p."""
+    least = min(n1, n0)
     if n1 == 0 or n0 == 0:
-        return Comparison("newcombe_fisher", n1 + n0, None, None, None, None)
+        return Comparison("newcombe_fisher", n1 + n0, None, None, None, None, least)
     a, b = wilson(k1, n1), wilson(k0, n0)
     assert a.value is not None and a.low is not None and a.high is not None
     assert b.value is not None and b.low is not None and b.high is not None
@@ -186,23 +188,24 @@ def share_difference(k1: int, n1: int, k0: int, n0: int) -> Comparison:
     low = d - math.sqrt((a.value - a.low) ** 2 + (b.high - b.value) ** 2)
     high = d + math.sqrt((a.high - a.value) ** 2 + (b.value - b.low) ** 2)
     p = float(sps.fisher_exact([[k1, n1 - k1], [k0, n0 - k0]]).pvalue)
-    return Comparison("newcombe_fisher", n1 + n0, d, low, high, min(p, 1.0))
+    return Comparison("newcombe_fisher", n1 + n0, d, low, high, min(p, 1.0), least)
 
 
 @_quiet
 def mean_difference(current: Sequence[float], previous: Sequence[float]) -> Comparison:
     """Mean total of all replies against the previous period's: Welch's t test and interval."""
-    n = len(current) + len(previous)
+    n, least = len(current) + len(previous), min(len(current), len(previous))
     if not current or not previous:
-        return Comparison("welch", n, None, None, None, None)
+        return Comparison("welch", n, None, None, None, None, least)
     d = float(np.mean(current) - np.mean(previous))
     if len(current) < 2 or len(previous) < 2:
-        return Comparison("welch", n, d, None, None, None)
+        return Comparison("welch", n, d, None, None, None, least)
     if np.var(current) == 0 and np.var(previous) == 0:
-        return Comparison("welch", n, d, d, d, 1.0 if d == 0 else 0.0)
+        return Comparison("welch", n, d, d, d, 1.0 if d == 0 else 0.0, least)
     res = sps.ttest_ind(current, previous, equal_var=False)
     ci = res.confidence_interval(CONFIDENCE)
-    return Comparison("welch", n, d, float(ci.low), float(ci.high), _clean(float(res.pvalue)))
+    p = _clean(float(res.pvalue))
+    return Comparison("welch", n, d, float(ci.low), float(ci.high), p, least)
 
 
 @dataclass(frozen=True)

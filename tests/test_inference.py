@@ -71,6 +71,8 @@ def test_newcombe_difference_matches_the_paper() -> None:
     assert (round(c.low, 4), round(c.high, 4)) == (-0.0381, 0.1926)  # type: ignore[arg-type]
     assert c.verdict == "within_noise"
     assert share_difference(1, 1, 0, 0).verdict == "not_testable"
+    assert share_difference(5, 56, 0, 29).few is False
+    assert share_difference(2, 40, 1, 6).few  # the previous period had only 6 replies
     same = share_difference(3, 3, 2, 2)  # all identical on both sides
     assert same.change == 0 and same.p == 1.0 and same.verdict == "within_noise"
 

@@ -236,14 +236,15 @@ def _change_lines(a: Analysis, label: Any, lang: Lang) -> list[str]:
             if zh
             else f"Against {c.previous}: no customer answered both periods."
         )
+    few = f" [{tx('few', lang)}]" if at.few else ""
     lines.append(
         f"全部回复：平均得分变化 {_num(at.change, signed=True)}{_interval(at, False, lang)}，"
         f"{_p(at.p)}：{_verdict(at.verdict, lang)}；需纠正比例变化 {_pct(fl.change, True)} 个百分点"
-        f"{_interval(fl, True, lang, points=True)}：{_verdict(fl.verdict, lang)}。"
+        f"{_interval(fl, True, lang, points=True)}：{_verdict(fl.verdict, lang)}。{few}"
         if zh
         else f"All replies: mean total {_num(at.change, signed=True)}{_interval(at, False, lang)}, "
         f"{_p(at.p)}: {_verdict(at.verdict, lang)}; share flagged {_pct(fl.change, True)} "
-        f"points{_interval(fl, True, lang, points=True)}: {_verdict(fl.verdict, lang)}."
+        f"points{_interval(fl, True, lang, points=True)}: {_verdict(fl.verdict, lang)}.{few}"
     )
     moved = []
     for i in a.items:
@@ -446,7 +447,7 @@ def _statistics(book: StatisticsWorkbook, a: Analysis) -> None:
                 tx(c.test, L),
                 c.p,
                 tx(c.verdict, L),
-                _few(c.n, L).strip(" []") or None,
+                tx("few", L) if c.few else None,
             ],
             [None, f, f, f, None, None, pfmt, fmt["bad"] if bad else None, None],
         )
