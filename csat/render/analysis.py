@@ -290,13 +290,13 @@ def _fix_line(a: Analysis, label: Any, lang: Lang) -> str:
     if zh:
         return (
             f"优先改进：{label('item', i.item)} —— 重要（{b} {imp}）且表现弱（得分率 "
-            f"{_pct(i.performance)}，不满意 {_pct(d.value)}{_interval(d, True, lang)}），"
+            f"{_pct(i.performance)}）；不满意 {_pct(d.value)}{_interval(d, True, lang)}；"
             f"相关意见 {i.comments} 条。"
         )
     return (
         f"Fix first: {label('item', i.item)} — important ({b} {imp}) and weak "
-        f"({_pct(i.performance)} of max, {_pct(d.value)} dissatisfied"
-        f"{_interval(d, True, lang)}); {i.comments} comment{'' if i.comments == 1 else 's'} "
+        f"({_pct(i.performance)} of max); {_pct(d.value)} dissatisfied"
+        f"{_interval(d, True, lang)}; {i.comments} comment{'' if i.comments == 1 else 's'} "
         "about it."
     )
 
@@ -342,6 +342,20 @@ def _segment_line(a: Analysis, lang: Lang) -> str:
                     else f"{tx(kind, lang)} {s.name} (index {_num(s.index.value)}, "
                     f"{_pct(s.flagged.value)} flagged)"
                 )
+    testable = [
+        t
+        for tests in a.segment_tests.values()
+        for t in (tests.totals, tests.flagged)
+        if t.verdict != "not_testable"
+    ]
+    if not parts and not testable:
+        return (
+            "分组：无法比较(只有一个客户类别和地区；"
+            "用 csat survey 记录发出的调查表可按类别/地区分组)。"
+            if zh
+            else "Segments: not comparable (one customer class and region only; forms recorded "
+            "by csat survey give each customer's class and region)."
+        )
     if not parts:
         return (
             "分组：没有客户类别或地区与其余显著不同。"
