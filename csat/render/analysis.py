@@ -146,7 +146,7 @@ def _interval(e: Estimate | Comparison, pct: bool, lang: Lang, points: bool = Fa
         lo, hi = f"{100 * e.low:.1f}", f"{100 * e.high:.1f}" + ("" if points else " %")
     else:
         lo, hi = f"{e.low:.1f}", f"{e.high:.1f}"
-    return f"（95%区间 {lo}–{hi}）" if lang == "zh" else f" (95 % interval {lo} to {hi})"
+    return f"（95%区间 {lo} 至 {hi}）" if lang == "zh" else f" (95 % interval {lo} to {hi})"
 
 
 def _few(n: int, lang: Lang) -> str:
