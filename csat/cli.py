@@ -671,6 +671,8 @@ def _print_report(result: ReportResult) -> None:
     for label, value in rows:
         table.add_row(label, value)
     out.print(table)
+    for line in result.review:
+        out.print(_esc(line))
     rescored = " · rescored with the current rules" if v.rescored else ""
     if result.capa_forms:
         counts = v.capa_counts

@@ -183,6 +183,14 @@ class Survey(_Strict):
     )
 
 
+class Comments(_Strict):
+    keywords: dict[Key, list[str]] = Field(
+        default_factory=dict,
+        description="Item key -> words that show a comment speaks about that item, besides the "
+        "item's labels and aliases (e.g. delivery_date: [交期, 延期, late]).",
+    )
+
+
 class Rules(_Strict):
     """The scoring rules of SPEC §2, as written in config/weights.yaml."""
 
@@ -219,6 +227,9 @@ class Rules(_Strict):
     limits: Limits = Field(default_factory=Limits, description="Resource limits for reading xlsx.")
     capa: Capa = Field(default_factory=Capa, description="Corrective-action (CAPA) settings.")
     survey: Survey = Field(default_factory=Survey, description="Blank survey forms (csat survey).")
+    comments: Comments = Field(
+        default_factory=Comments, description="Tagging customers' comments to items."
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Rules:
@@ -358,6 +369,9 @@ def _rule_problems(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
     if r.scale is not None and r.scale not in r.scales:
         out.append((("scale",), f"unknown scale '{r.scale}': one of {', '.join(r.scales)}"))
     out += _alias_clashes(r)
+    for key in r.comments.keywords:
+        if key not in r.items:
+            out.append((("comments", "keywords", key), f"unknown item '{key}'"))
     return out
 
 

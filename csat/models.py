@@ -36,6 +36,7 @@ class Response:
     source: Source
     cells: dict[str, str] = field(default_factory=dict)  # item key -> cell it was read from
     span: str | None = None  # cells of the whole response, for rejections about all of it
+    recommend: int | None = None  # 0-10 "would you recommend us", when the file asks it (NPS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,18 @@ per-period figures.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from csat.analysis import analyse
 from csat.capa import after, evidence_text, judge, plan_capas
+from csat.comments import CommentTagger, TaggedComment
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
+from csat.render.analysis import review_lines
 from csat.render.atomic import write_atomically
 from csat.render.capa import write_capa_forms
 from csat.render.labels import Lang
@@ -37,6 +40,7 @@ class ReportResult:
     path: Path
     view: ReportView
     capa_forms: list[Path]
+    review: list[str] = field(default_factory=list)  # the summary's review sentences, English
 
 
 def report_path(out_dir: Path, period: Period) -> Path:
@@ -89,11 +93,18 @@ def build_report(
     # Forms sent for the period: response rate, and each customer's class for the segments
     sent = store.sent_forms(str(period))
     class_of: dict[str, str] = {}
+    region_of: dict[str, str] = {}
     for s in sent:
         klass = str(s["class"]) if s.get("class") else "—"
-        class_of[customer_key(str(s["customer"]), str(s["customer_code"]))] = klass
+        region = str(s["region"]) if s.get("region") else "—"
+        by_code = customer_key(str(s["customer"]), str(s["customer_code"]))
+        class_of[by_code], region_of[by_code] = klass, region
         class_of.setdefault(customer_key(str(s["customer"]), None), klass)
+        region_of.setdefault(customer_key(str(s["customer"]), None), region)
     segments: dict[str, PeriodAccumulator] = {}
+    regions: dict[str, PeriodAccumulator] = {}
+    tagger = CommentTagger(report_rules)
+    comments: list[TaggedComment] = []
     replied_sent: set[str] = set()
     replied_keys: set[str] = set()  # both keys of every reply from a customer sent a form
     target = report_path(out_dir, period)
@@ -107,7 +118,9 @@ def build_report(
             is_current = group == period
             names = inside if is_current else groups[group]
             acc = PeriodAccumulator(
-                report_rules if is_current else scorers[max(names)].rules, str(group)
+                report_rules if is_current else scorers[max(names)].rules,
+                str(group),
+                detail=is_current or group == period.previous(),
             )
             for stored in store.responses(names):
                 read += 1
@@ -124,14 +137,18 @@ def build_report(
                 key = customer_key(result.response.customer, result.response.customer_code)
                 acc.add(result, key)
                 if is_current:
-                    book.add_response(result)
+                    topics = _tag(tagger, result, comments)
+                    book.add_response(result, topics)
                     name_key = customer_key(result.response.customer, None)
                     klass = class_of.get(key) or class_of.get(name_key) or "—"
+                    region = region_of.get(key) or region_of.get(name_key) or "—"
                     if key in class_of or name_key in class_of:
                         replied_sent.add(key)
                         replied_keys.update((key, name_key))
-                    segment = segments.setdefault(klass, PeriodAccumulator(report_rules, klass))
-                    segment.add(result, key)
+                    for accs, name in ((segments, klass), (regions, region)):
+                        if name not in accs:
+                            accs[name] = PeriodAccumulator(report_rules, name, detail=True)
+                        accs[name].add(result, key)
                     if result.flags:
                         flagged.append((key, result))
                         flagged_keys.add(key)
@@ -172,6 +189,9 @@ def build_report(
             and _before(c.period, period)
             and (c.status != "verified" or _judged_inside(c, period))
         ]
+        trend_stats = [trend[p] for p in sorted(trend) if p.months == period.months]
+        class_stats = [segments[k].finish() for k in sorted(segments)]
+        region_stats = [regions[k].finish() for k in sorted(regions)]
         view = ReportView(
             period=str(period),
             made_on=today,
@@ -180,15 +200,23 @@ def build_report(
             stats=stats,
             previous=previous,
             change=change(stats, previous) if previous else None,
-            trend=[trend[p] for p in sorted(trend) if p.months == period.months],
+            trend=trend_stats,
             rejected=rejected,
             flagged=flagged,
             capas={(c.period, c.customer_key, c.department): c for c in records},
             register=register,
             forms_sent=len(sent),
             replies_to_forms=len(replied_sent),
-            segments=[segments[k].finish() for k in sorted(segments)],
+            segments=class_stats,
             unanswered=_unanswered(sent, replied_keys),
+            analysis=analyse(
+                report_rules,
+                stats,
+                previous,
+                trend_stats,
+                {"class": class_stats, "region": region_stats},
+                comments,
+            ),
         )
         stage("Writing the workbook", read)
         book.finish(view)
@@ -205,7 +233,28 @@ def build_report(
         today,
         templates,
     )
-    return ReportResult(target, view, forms)
+
+    def label(kind: str, key: str) -> str:
+        return (report_rules.items[key] if kind == "item" else report_rules.levels[key]).labels.en
+
+    return ReportResult(target, view, forms, review_lines(view, label, "en"))
+
+
+def _tag(
+    tagger: CommentTagger, s: ScoredResponse, comments: list[TaggedComment]
+) -> tuple[str, ...]:
+    """Tag a reply's comment with the items it speaks about, and keep it for the review."""
+    r = s.response
+    if not r.comments:
+        return ()
+    topics = tagger.tag(r.comments)
+    bad = tuple(f.item for f in s.flags if f.item is not None)
+    comments.append(
+        TaggedComment(
+            r.customer, r.customer_code, r.period, s.total, s.grade, r.comments, topics, bad
+        )
+    )
+    return topics
 
 
 def _unanswered(sent: list[dict[str, object]], replied: set[str]) -> list[Unanswered]:
@@ -306,6 +355,7 @@ def summary_json(result: ReportResult) -> dict[str, object]:
             "mean_total_change": _round(v.change.mean_total if v.change else None),
         },
         "rejected": len(v.rejected),
+        "statistics": v.analysis.as_json() if v.analysis else None,
         "capas": v.capa_counts,
         "capa_forms": str(result.capa_forms[-1]) if result.capa_forms else None,
     }

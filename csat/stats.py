@@ -6,11 +6,14 @@ the figures. Only the totals (for the median) and the flagged/comment rows are k
 
 from __future__ import annotations
 
+import math
 import statistics
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
 from csat.config import Rules
+from csat.inference import Estimate, mean_interval, nps, wilson
 from csat.models import ScoredResponse
 
 
@@ -23,6 +26,7 @@ class ItemStats:
     mean_points: float | None
     share_of_max: float | None  # mean points / weight
     share_dissatisfied: float | None  # share of answered rated at a flag level
+    dissatisfied: int = 0  # answers at a flag level
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,18 @@ class ParetoRow:
     count: int
     share: float
     cumulative_share: float
+
+
+@dataclass(frozen=True)
+class PeriodDetail:
+    """Per-customer values, kept only where a test needs them (the report's period, the one
+    before it, the segments): compact arrays, one slot per counted response."""
+
+    keys: list[str]  # customer key per slot
+    totals: array[float]
+    points: dict[str, array[float]]  # item -> points, NaN when unanswered
+    dissatisfied: dict[str, array[int]]  # item -> 1 at a flag level, 0 otherwise, -1 unanswered
+    flagged: array[int]  # 1 when the response carries any flag
 
 
 @dataclass(frozen=True)
@@ -47,10 +63,17 @@ class PeriodStats:
     flagged: int
     items: dict[str, ItemStats]
     pareto: list[ParetoRow]
+    mean_ci: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
+    detail: PeriodDetail | None = None
+    nps: Estimate | None = None  # from the 0-10 recommend answers, None when nobody gave one
 
     @property
     def flagged_share(self) -> float | None:
         return self.flagged / self.responses if self.responses else None
+
+    @property
+    def flagged_ci(self) -> Estimate:
+        return wilson(self.flagged, self.responses)
 
 
 @dataclass(frozen=True)
@@ -75,10 +98,18 @@ class PeriodAccumulator:
     levels: dict[str, Counter[str]] = field(default_factory=dict)
     points: dict[str, float] = field(default_factory=dict)
     dissatisfied: Counter[str] = field(default_factory=Counter)
+    detail: bool = False  # keep per-customer values for the paired tests and derived importance
+    _keys: list[str] = field(default_factory=list)
+    _points: dict[str, array[float]] = field(default_factory=dict)
+    _bad: dict[str, array[int]] = field(default_factory=dict)
+    _flagged: array[int] = field(default_factory=lambda: array("b"))
+    _recommend: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.levels = {k: Counter() for k in self.rules.items}
         self.points = dict.fromkeys(self.rules.items, 0.0)
+        self._points = {k: array("d") for k in self.rules.items}
+        self._bad = {k: array("b") for k in self.rules.items}
 
     def add(self, s: ScoredResponse, key: str) -> None:
         """Count one response that counts (not superseded); `key` identifies the customer."""
@@ -95,6 +126,15 @@ class PeriodAccumulator:
             self.points[item] += score.points or 0.0
             if score.level in flag_levels:
                 self.dissatisfied[item] += 1
+        if s.response.recommend is not None:
+            self._recommend.append(s.response.recommend)
+        if self.detail:
+            self._keys.append(key)
+            self._flagged.append(1 if s.flags else 0)
+            for item, score in s.items.items():
+                answered = score.level is not None
+                self._points[item].append(score.points or 0.0 if answered else math.nan)
+                self._bad[item].append((1 if score.level in flag_levels else 0) if answered else -1)
 
     def finish(self) -> PeriodStats:
         n = len(self.totals)
@@ -112,6 +152,7 @@ class PeriodAccumulator:
                 mean_points=mean,
                 share_of_max=mean / item.weight if mean is not None else None,
                 share_dissatisfied=self.dissatisfied[key] / answered if answered else None,
+                dissatisfied=self.dissatisfied[key],
             )
         return PeriodStats(
             period=self.period,
@@ -126,6 +167,17 @@ class PeriodAccumulator:
             flagged=self.flagged,
             items=items,
             pareto=pareto(self.dissatisfied),
+            mean_ci=mean_interval(self.totals),
+            detail=PeriodDetail(
+                self._keys,
+                array("d", self.totals),
+                self._points,
+                self._bad,
+                self._flagged,
+            )
+            if self.detail
+            else None,
+            nps=nps(self._recommend) if self._recommend else None,
         )
 
 

@@ -171,13 +171,23 @@ def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: P
         "趋势",
         "顾客意见",
         "未计入的输入",
+        "统计检验",
+        "重要度-表现",
+        "控制图",
+        "满意度指数",
+        "意见分类",
     ]
     summary = {
         r[0].value: r[1].value for r in wb["汇总"].iter_rows(min_row=3, max_col=2) if r[0].value
     }
     assert summary["期间"] == "2024H1"
     assert summary["评分规则(SHA-256)"] == loaded.sha256[:12]  # the full hash in a note
-    assert loaded.sha256 in wb["汇总"]["B5"].comment.text
+    [hash_cell] = [
+        r[1]
+        for r in wb["汇总"].iter_rows(min_row=3, max_col=2)
+        if r[0].value == "评分规则(SHA-256)"
+    ]
+    assert loaded.sha256 in hash_cell.comment.text
     assert summary["制表日期"].date() == MADE_ON
     scores = wb["客户得分"]
     assert scores.freeze_panes == "B2" and scores.auto_filter.ref
@@ -254,9 +264,18 @@ def test_cli_report(history: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert "Warning" not in result.stderr  # scipy's warnings on small samples stay quiet
     assert doc["responses"] == 33 and doc["made_on"] == "2024-07-15"
     assert doc["previous"]["period"] == "2023H2" and doc["rejected"] == 1
     assert doc["workbook"] == str(report_path(out, H1))
+    stats = doc["statistics"]
+    assert stats["mean_total"]["n"] == 33 and stats["mean_total"]["low"] < 83.89
+    paired = stats["change"]["paired_total"]  # 3 customers answered both periods
+    assert (paired["test"], paired["n"], paired["few_replies"]) == ("wilcoxon", 3, True)
+    assert paired["verdict"] == "within_noise"
+    assert stats["fix_first"] in stats["items"]
+    assert stats["items"]["delivery_date"]["comments"] >= 1
+    assert [p["period"] for p in stats["control_chart"]] == ["2023H2", "2024H1"]
     human = runner.invoke(app, args + ["--lang", "en"])
     assert human.exit_code == 0 and "Mean total vs 2023H2" in human.stdout
     assert openpyxl.load_workbook(report_path(out, H1)).sheetnames[0] == "Summary"
@@ -301,7 +320,7 @@ def to_pdf(path: Path, tmp_path: Path) -> Path:
     )
     pdf = out / path.with_suffix(".pdf").name
     assert proc.returncode == 0 and pdf.exists(), proc.stderr
-    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
     return pdf
 
 
@@ -323,9 +342,9 @@ def test_the_printed_workbook(
     result = make(history, loaded, tmp_path / lang, lang)
     pages = pdf_pages(to_pdf(result.path, tmp_path))
     n = len(pages)
-    # 1 summary, 4-6 scores (3 wide, 2 long), items, pareto, flags, not replied (one line),
-    # segments, trend, comments, rejected
-    assert 12 <= n <= 17, n
+    # 1-2 summary, 4-6 scores (3 wide, 2 long), items, pareto, flags, CAPA register, not
+    # replied (one line), segments, trend, comments, rejected, and the five statistics sheets
+    assert 16 <= n <= 24, n
     made = "制表日期 2024-07-15" if lang == "zh" else "Made on 2024-07-15"
     word = "页" if lang == "zh" else "Page"
     for i, page in enumerate(pages, 1):
@@ -355,6 +374,9 @@ def test_the_printed_workbook(
     # scores (three pages wide at least), flags and comments start with the customer column
     assert sum(p.lstrip().startswith(customer) for p in pages) >= 5
     assert "Answere d" not in every and "Dissatisfie d" not in every
+    if lang == "zh":  # the summary page reads as a management review
+        assert "管理评审摘要" in pages[0] and "优先改进：" in pages[0]
+        assert "与上期 2023H2 比较" in pages[0] and "在随机波动范围内" in pages[0]
 
 
 def test_rescoring_a_folder_skips_csats_own_report_and_database(

@@ -19,9 +19,11 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
+from csat.analysis import Analysis
 from csat.capa import department_of, evidence_text
 from csat.config import Rules
 from csat.models import Rejection, ScoredResponse
+from csat.render import analysis as review
 from csat.render.labels import Lang, t
 from csat.stats import Change, PeriodStats
 from csat.store import CapaRecord
@@ -130,6 +132,7 @@ class ReportView:
     replies_to_forms: int = 0
     segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
     unanswered: list[Unanswered] = field(default_factory=list)
+    analysis: Analysis | None = None  # intervals, tests, importance, comments by item
 
     @property
     def response_rate(self) -> float | None:
@@ -386,13 +389,15 @@ class StatisticsWorkbook:
                 t("total", L),
                 t("grade", L),
                 t("comment", L),
+                t("comment_items", L),
             ],
-            [30, 10, 8, 8, 6, 80],
-            wrap={0, 5},
+            [30, 10, 8, 8, 6, 80, 24],
+            wrap={0, 5, 6},
         )
 
-    def add_response(self, s: ScoredResponse) -> None:
-        """Stream one counted response into the scores and comments sheets."""
+    def add_response(self, s: ScoredResponse, topics: tuple[str, ...] = ()) -> None:
+        """Stream one counted response into the scores and comments sheets; `topics` are the
+        items its comment speaks about."""
         fmt, r = self.fmt, s.response
         flagged_items = {f.item for f in s.flags if f.type == "dissatisfied_item"}
         low = any(f.type == "low_score" for f in s.flags)
@@ -427,8 +432,16 @@ class StatisticsWorkbook:
         if r.comments:
             self._write_row(
                 "comments",
-                [r.customer, r.customer_code, r.period, s.total, s.grade, r.comments],
-                [None, None, None, fmt["one"], None, None],
+                [
+                    r.customer,
+                    r.customer_code,
+                    r.period,
+                    s.total,
+                    s.grade,
+                    r.comments,
+                    "; ".join(self._label("item", k) for k in topics) or None,
+                ],
+                [None, None, None, fmt["one"], None, None, None],
             )
 
     def _flag_text(self, s: ScoredResponse) -> str:
@@ -451,7 +464,7 @@ class StatisticsWorkbook:
 
     def finish(self, view: ReportView) -> None:
         self._autofilter("scores", 4 + 2 * len(self._item_keys) + 5)
-        self._autofilter("comments", 6)
+        self._autofilter("comments", 7)
         self._summary(view)
         self._flags(view)
         self._capa_register(view)
@@ -461,6 +474,7 @@ class StatisticsWorkbook:
         self._segments(view)
         self._trend(view)
         self._rejected(view)
+        review.write_sheets(self, view)
         self._footer(view)
         try:
             self.wb.close()
@@ -475,7 +489,8 @@ class StatisticsWorkbook:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 10)
         ws.write_string(0, 0, t("title", L), fmt["title"])
-        self.rows["summary"] = 2
+        self.rows["summary"] = review.write_review(self, v, 2)
+        figures_top = self.rows["summary"]
         rate = v.response_rate
         rows: list[tuple[str, Any, Any]] = [
             (t("period", L), v.period, fmt["value"]),
@@ -512,6 +527,7 @@ class StatisticsWorkbook:
                 v.change.mean_total if v.change else None,
                 fmt["value_delta"],
             ),
+            (t("change_real", L), review.change_verdict(v, L), fmt["value"]),
             (t("rejected_count", L), len(v.rejected), fmt["value"]),
             (t("capa_total", L), v.capa_counts["total"], fmt["value"]),
             (t("capa_open", L), v.capa_counts["open"], fmt["value"]),
@@ -558,7 +574,7 @@ class StatisticsWorkbook:
         chart.set_title({"name": t("grade_chart", L)})
         chart.set_legend({"none": True})
         chart.set_y_axis(_integer_axis(max(s.grade_counts.values(), default=0)))
-        ws.insert_chart(2, 6, chart)
+        ws.insert_chart(figures_top, 6, chart)
         self._print_setup(ws, None)
 
     def _flags(self, v: ReportView) -> None:

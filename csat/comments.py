@@ -1,0 +1,123 @@
+"""Comments read, not just listed: each comment tagged to the items it speaks about.
+
+An item is spoken about when the comment contains one of its terms: its labels and header
+aliases (config `items`) plus the keywords of config `comments.keywords`. Text is compared
+normalised (NFKC, traditional -> simplified, case-folded). Chinese has no spaces, so a Chinese
+term only counts on word boundaries found by jieba: 服务 matches 服务态度差 but not 服务器.
+Latin terms count on word boundaries (`late` is not `translate`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from csat.config import Rules
+from csat.text import normalize
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class TaggedComment:
+    customer: str
+    customer_code: str | None
+    period: str
+    total: float
+    grade: str
+    text: str
+    items: tuple[str, ...]  # item keys the comment speaks about, in the rules' order
+    dissatisfied: tuple[str, ...]  # items this customer rated at a flag level
+
+
+class CommentTagger:
+    """Tags comments with items; jieba is loaded only when a comment holds Chinese."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.items = list(rules.items)
+        terms: dict[str, set[str]] = {k: set() for k in self.items}
+        for key, item in rules.items.items():
+            words = [*item.aliases, item.labels.zh, item.labels.en]
+            words += rules.comments.keywords.get(key, [])
+            terms[key] |= {normalize(w) for w in words if normalize(w)}
+        self.han_terms = {k: sorted(t for t in v if _HAN.search(t)) for k, v in terms.items()}
+        self.latin = {
+            k: [
+                re.compile(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])")
+                for t in sorted(v)
+                if not _HAN.search(t)
+            ]
+            for k, v in terms.items()
+        }
+
+    @cached_property
+    def _jieba(self) -> Any:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it logs dictionary loading to stderr otherwise
+        tokenizer = jieba.Tokenizer()
+        for words in self.han_terms.values():
+            for w in words:
+                tokenizer.add_word(w, freq=100_000)  # keep our terms whole
+        return tokenizer
+
+    def _boundaries(self, text: str) -> set[int]:
+        cuts, pos = {0}, 0
+        for token in self._jieba.cut(text, HMM=False):
+            pos += len(token)
+            cuts.add(pos)
+        return cuts
+
+    def tag(self, text: str) -> tuple[str, ...]:
+        """The item keys `text` speaks about, in the rules' item order."""
+        s = normalize(text)
+        found = []
+        cuts: set[int] | None = None
+        for key in self.items:
+            if any(p.search(s) for p in self.latin[key]):
+                found.append(key)
+                continue
+            for term in self.han_terms[key]:
+                start = s.find(term)
+                if start < 0:
+                    continue
+                if cuts is None:
+                    cuts = self._boundaries(s)
+                if _at_boundaries(s, term, cuts):
+                    found.append(key)
+                    break
+        return tuple(found)
+
+
+def _at_boundaries(s: str, term: str, cuts: set[int]) -> bool:
+    start = s.find(term)
+    while start >= 0:
+        if start in cuts and start + len(term) in cuts:
+            return True
+        start = s.find(term, start + 1)
+    return False
+
+
+@dataclass(frozen=True)
+class ItemComments:
+    item: str
+    comments: list[TaggedComment]
+
+    @property
+    def count(self) -> int:
+        return len(self.comments)
+
+
+def by_item(comments: Iterable[TaggedComment], items: list[str]) -> list[ItemComments]:
+    """Comments grouped per item (a comment about two items is in both), most-spoken-about
+    item first; comments about no item come last under the key ''."""
+    groups: dict[str, list[TaggedComment]] = {k: [] for k in [*items, ""]}
+    for c in comments:
+        for key in c.items or ("",):
+            groups[key].append(c)
+    order = sorted(items, key=lambda k: (-len(groups[k]), items.index(k)))
+    return [ItemComments(k, groups[k]) for k in [*order, ""] if groups[k]]
