@@ -27,7 +27,7 @@ from csat.intake.layouts import (
     read_form,
     read_table,
 )
-from csat.intake.readers import UnreadableWorkbook, open_book
+from csat.intake.readers import SheetRefused, UnreadableWorkbook, open_book
 from csat.models import Rejection, Response, Skipped
 from csat.periods import Period, parse_period, period_of
 
@@ -53,6 +53,10 @@ def read_file(
         reader = RatingReader(rules)
         any_data = False
         for sheet in sheets:
+            if isinstance(sheet, SheetRefused):
+                any_data = True
+                yield Rejection(shown, sheet.name, sheet.cell, sheet.reason)
+                continue
             if not any(not is_blank(v) for row in sheet.rows for v in row):
                 continue  # Excel's empty Sheet2, Sheet3
             any_data = True

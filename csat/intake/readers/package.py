@@ -1,0 +1,176 @@
+"""Safety of zip-based workbooks (xlsx, xlsm, xlsb, ods) before any parser opens them.
+
+The central directory is read once: every member's declared size and ratio is checked against
+the limits (a zip bomb is refused before a byte is inflated). The XML parts a parser will parse
+are checked for a DTD (no entity can ever be expanded): worksheets while their used range is
+scanned (csat.intake.readers.ranges), the few other parts by their prologue only. Parts no
+parser reads (themes, drawings, media) are not opened at all: that is what keeps a small file
+cheap.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from defusedxml import ElementTree as DefusedET
+
+from csat.config import Limits
+from csat.intake.readers.base import UnreadableWorkbook
+
+_PROLOGUE_BYTES = 4096
+_ROOT = re.compile(rb"<(?![?!])")
+# The parts calamine parses besides the sheets, per format (its xlsx, xlsb and ods readers).
+_PARSED = {
+    "xlsx": (
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/sharedStrings.xml",
+        "xl/styles.xml",
+    ),
+    "xlsb": ("xl/_rels/workbook.bin.rels",),
+    "ods": (),  # content.xml is scanned whole by ranges.ods_ranges
+}
+
+
+# Read whole by _sheet_parts anyway: their prologue is checked there, without a second open.
+_READ_WHOLE = frozenset(
+    {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/_rels/workbook.bin.rels"}
+)
+
+
+@dataclass
+class Package:
+    """An opened, checked package: the zip, the sheets' parts (xlsx/xlsb) and csat's marks."""
+
+    zf: zipfile.ZipFile
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> member name
+    marks: dict[str, str] = field(default_factory=dict)
+
+
+def open_package(zf: zipfile.ZipFile, fmt: str, limits: Limits) -> Package:
+    """Check an opened zip-based workbook; the caller closes `Package.zf`."""
+    try:
+        members = {m.filename: m for m in zf.infolist()}
+        for m in members.values():
+            check_member_size(m, limits)
+        kind = "xlsx" if fmt in ("xlsx", "xlsm") else fmt
+        for name in _PARSED.get(kind, ()):
+            if name in members and name not in _READ_WHOLE:
+                check_prologue(zf, name)
+        pkg = Package(zf)
+        if kind in ("xlsx", "xlsb"):
+            pkg.sheet_parts = _sheet_parts(zf, members, kind)
+        if "docProps/custom.xml" in members:
+            with zf.open("docProps/custom.xml") as fh:
+                pkg.marks = _csat_properties(fh.read(1 << 20))
+        return pkg
+    except UnreadableWorkbook:
+        zf.close()
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError):
+        zf.close()
+        raise UnreadableWorkbook(
+            "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
+        ) from None
+
+
+def check_member_size(m: zipfile.ZipInfo, limits: Limits) -> None:
+    size, packed = m.file_size, max(m.compress_size, 1)
+    if size > limits.max_member_bytes or (
+        size > limits.ratio_applies_above_bytes and size / packed > limits.max_ratio
+    ):
+        raise UnreadableWorkbook(
+            f"refused: part {m.filename} would inflate to {size:,} bytes from {packed:,} "
+            "(a zip bomb or far beyond a survey's size)"
+        )
+
+
+def check_prologue(zf: zipfile.ZipFile, name: str) -> None:
+    with zf.open(name) as fh:
+        check_xml_head(fh.read(_PROLOGUE_BYTES), name)
+
+
+def check_xml_head(head: bytes, name: str) -> None:
+    """Refuse a part whose prologue (all before the root element) declares a DTD or entities.
+
+    A DTD can only stand before the root element, so the prologue is all there is to check."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    root = _ROOT.search(head)
+    prologue = head[: root.start()] if root else head
+    upper = prologue.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise UnreadableWorkbook(
+            f"refused: part {name} declares a DTD/entities, which Excel never writes"
+        )
+    if root is None and len(head) >= _PROLOGUE_BYTES:
+        raise UnreadableWorkbook(
+            f"refused: part {name} does not start like an Excel part (no root element in its "
+            "first 4 KB)"
+        )
+
+
+def _sheet_parts(
+    zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], kind: str
+) -> dict[str, str]:
+    """Sheet name -> its part, from the workbook's relationships (xlsx; xlsb's rels are XML)."""
+    rels_name = f"xl/_rels/workbook.{'xml' if kind == 'xlsx' else 'bin'}.rels"
+    if rels_name not in members:
+        return {}
+    data = zf.read(rels_name)
+    check_xml_head(data[:_PROLOGUE_BYTES], rels_name)
+    try:
+        rels = DefusedET.fromstring(data)
+    except Exception:  # a damaged part: calamine will say so when it reads the workbook
+        return {}
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        targets[rel.get("Id", "")] = str(PurePosixPath(path))
+    if kind == "xlsx":
+        return _xlsx_sheet_names(zf, targets)
+    from csat.intake.readers.ranges import xlsb_sheet_parts
+
+    return xlsb_sheet_parts(zf, targets)
+
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _xlsx_sheet_names(zf: zipfile.ZipFile, targets: dict[str, str]) -> dict[str, str]:
+    xml = zf.read("xl/workbook.xml")
+    check_xml_head(xml[:_PROLOGUE_BYTES], "xl/workbook.xml")
+    found = {}
+    for tag in _SHEET.finditer(xml):
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag.group())}
+        name = _unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        part = targets.get(attrs.get(b"id", b"").decode("ascii", "replace"))
+        if part:
+            found[name] = part
+    return found
+
+
+def _unescape(text: str) -> str:
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
+        text = text.replace(entity, char)
+    text = re.sub(r"&#x([0-9a-fA-F]+);", lambda m: chr(int(m.group(1), 16)), text)
+    text = re.sub(r"&#([0-9]+);", lambda m: chr(int(m.group(1))), text)
+    return text.replace("&amp;", "&")
+
+
+def _csat_properties(xml: bytes) -> dict[str, str]:
+    try:
+        root = DefusedET.fromstring(xml)
+    except Exception:  # a damaged properties part is not our business: no csat marks
+        return {}
+    found = {}
+    for prop in root:
+        name = prop.get("name", "")
+        if name.startswith("csat-") and len(prop):
+            found[name] = (prop[0].text or "").strip()
+    return found
