@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 from csat.config import Limits
+from csat.intake.files import shown_name
 from csat.intake.grid import Sheet
 from csat.intake.readers.base import UnreadableWorkbook
 
@@ -54,7 +55,7 @@ def read_text(path: Path, limits: Limits) -> tuple[Sheet, str, str]:
         ) from None
     while rows and not any(rows[-1]):
         rows.pop()
-    return Sheet(path.stem, rows, 0, 0), encoding, delimiter
+    return Sheet(shown_name(path.stem), rows, 0, 0), encoding, delimiter
 
 
 def decode(data: bytes) -> tuple[str, str]:

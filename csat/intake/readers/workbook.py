@@ -36,7 +36,7 @@ def open_workbook(
         zf = zipfile.ZipFile(path)
     pkg = open_package(zf, fmt, limits) if zf is not None else None
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = _calamine(path)
     except PasswordError:
         if pkg:
             pkg.zf.close()
@@ -45,10 +45,26 @@ def open_workbook(
         if pkg:
             pkg.zf.close()
         raise UnreadableWorkbook(
-            f"damaged file, it cannot be read as {fmt} ({exc}): open it in Excel, save it "
-            "again and import that file"
+            f"damaged file, it cannot be read as {fmt} ({_clean(exc)}): open it in Excel, "
+            "save it again and import that file"
         ) from None
     return (pkg.marks if pkg else {}), _sheets(wb, pkg, fmt, limits)
+
+
+def _calamine(path: Path) -> CalamineWorkbook:
+    """calamine opens a path it can name in UTF-8; a byte name (GBK) is handed over opened."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        with path.open("rb") as fh:
+            return CalamineWorkbook.from_filelike(fh)
+    return CalamineWorkbook.from_path(name)
+
+
+def _clean(exc: Exception) -> str:
+    """An error text for people and JSON: never a raw undecodable byte."""
+    return str(exc).encode("utf-8", "replace").decode("utf-8")
 
 
 def _sheets(
@@ -100,7 +116,7 @@ def _scan(
 
 
 def _damaged(exc: Exception) -> str:
-    text = str(exc)
+    text = _clean(exc)
     if "shared string" in text.lower():
         return (
             "damaged sheet: a cell refers to a shared text the file does not hold; open the "
