@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DATA
 
 from csat.config import Limits, Rules
-from csat.intake.grid import Sheet
-from csat.intake.readers import Book, SheetRefused, open_book
+from csat.intake.grid import CellError, Sheet
+from csat.intake.readers import Book, SheetRefused, UnreadableWorkbook, open_book
 from csat.periods import parse_period
 from csat.pipeline import score_files
 
@@ -171,3 +176,317 @@ def test_a_large_ordinary_sheet_is_within_the_bound(tmp_path: Path) -> None:
     assert isinstance(sheet, Sheet) and len(sheet.rows) == 2000
     _, [small] = _read(path, Limits(max_sheet_cells=1000))
     assert isinstance(small, SheetRefused) and small.cell == "L2000"
+
+
+# ------------------------------------------------------------------ the same table, every format
+
+SAMPLE = DATA / "consolidated-2024H1.xlsx"
+
+
+def soffice(src: Path, fmt: str, out: Path) -> Path:
+    """Convert with LibreOffice in its own profile; skip without it, except on CI."""
+    exe = shutil.which("soffice")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice (soffice) is required on CI for the format round trips")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    profile = out / "lo-profile"
+    subprocess.run(
+        [
+            exe,
+            "--headless",
+            f"-env:UserInstallation=file://{profile}",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    return out / f"{src.stem}.{fmt}"
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("converted")
+    return {fmt: soffice(SAMPLE, fmt, out) for fmt in ("xls", "ods")}
+
+
+def _summary(paths: list[Path], rules: Rules) -> tuple[list[tuple[str, float, str]], list[Any]]:
+    run = score_files([str(p) for p in paths], rules, H1)
+    scored = sorted((s.response.customer, s.total, s.grade) for s in run.scored)
+    return scored, [(r.sheet, r.cell) for r in run.rejected]
+
+
+def _grid_rows() -> list[list[str]]:
+    """The sample's grid as a CSV writer would save it: every cell as text."""
+    _, [sheet] = _read(SAMPLE)
+    assert isinstance(sheet, Sheet)
+    return [
+        [
+            "" if v is None else v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)
+            for v in row
+        ]
+        for row in sheet.rows
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_the_sample_reads_the_same_through_libreoffice_formats(
+    rules: Rules, converted: dict[str, Path], fmt: str
+) -> None:
+    book, sheets = _read(converted[fmt])
+    assert book.format == fmt and [s.name for s in sheets] == ["2024上半年"]
+    expected = _summary([SAMPLE], rules)
+    assert len(expected[0]) == 29 and expected[1] == [("2024上半年", "F17")]
+    assert _summary([converted[fmt]], rules) == expected
+
+
+def test_a_format_is_told_by_its_bytes_not_its_name(
+    converted: dict[str, Path], tmp_path: Path
+) -> None:
+    for fmt, src in [("xls", converted["xls"]), ("ods", converted["ods"]), ("xlsx", SAMPLE)]:
+        wrong = tmp_path / f"renamed-{fmt}.xlsx" if fmt != "xlsx" else tmp_path / "renamed.xls"
+        shutil.copy(src, wrong)
+        book, sheets = _read(wrong)
+        assert book.format == fmt and len(sheets) == 1
+
+
+TEXT_CASES = {
+    "utf-8": ("utf-8", ",", "UTF-8"),
+    "utf-8 bom": ("utf-8-sig", ",", "UTF-8 (BOM)"),
+    "gbk": ("gbk", ",", "GB18030 (GBK)"),
+    "unicode text": ("utf-16", "\t", "UTF-16LE"),
+    "semicolon": ("utf-8", ";", "UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_CASES))
+def test_text_tables_in_every_encoding_and_separator(
+    rules: Rules, tmp_path: Path, case: str
+) -> None:
+    codec, sep, label = TEXT_CASES[case]
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="\r\n").writerows(_grid_rows())
+    suffix = ".txt" if sep == "\t" else ".csv"
+    path = tmp_path / f"returns{suffix}"
+    path.write_bytes(buf.getvalue().encode(codec))
+    book, [sheet] = _read(path)
+    assert (book.encoding, book.delimiter) == (label, sep)
+    assert book.format == ("tsv" if sep == "\t" else "csv")
+    assert isinstance(sheet, Sheet) and sheet.name == "returns"
+    assert sheet.rows[3][:3] == ["序号", "客户名称", "客户编号"]
+    assert all(v is None or type(v) is str for row in sheet.rows for v in row)  # text stays text
+    scored, rejected = _summary([path], rules)
+    assert (scored, [c for _, c in rejected]) == (_summary([SAMPLE], rules)[0], ["F17"])
+
+
+def test_short_legacy_text_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes("客户名称,产品质量\n苏州科创电子科技有限公司,非常满意\n".encode("gbk"))
+    book, [sheet] = _read(path)
+    assert book.encoding == "GB18030 (GBK)"
+    assert isinstance(sheet, Sheet) and sheet.rows[1] == ["苏州科创电子科技有限公司", "非常满意"]
+    path.write_bytes("Customer;Quality\nMüller Präzision GmbH;Très bien\n".encode("cp1252"))
+    book, [sheet] = _read(path)
+    assert book.delimiter == ";" and isinstance(sheet, Sheet)
+    assert sheet.rows[1] == ["Müller Präzision GmbH", "Très bien"]
+
+
+def test_undecodable_and_oversized_text_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\xff\xfe" + b"\x00\xd8a\x00")  # UTF-16 BOM, then a lone surrogate
+    with pytest.raises(UnreadableWorkbook, match="cannot be decoded"):
+        _read(path)
+    path.write_bytes(b"a,b\n" * 100)
+    with pytest.raises(UnreadableWorkbook, match="limits.max_text_bytes"):
+        _read(path, Limits(max_text_bytes=100))
+
+
+# ------------------------------------------------------------------ not what the name says
+
+FOREIGN = {
+    "wjx.xls": (
+        b'<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head><meta charset="utf-8">'
+        b"</head><body><table><tr><td>\xe5\xba\x8f\xe5\x8f\xb7</td></tr></table></body></html>",
+        r"web page \(HTML\)",
+    ),
+    "erp.xls": (b"\r\n\r\n<table border=1><tr><td>a</td></tr></table>", r"web page \(HTML\)"),
+    "mail.xlsx": (
+        b"Return-Path: <a@b.c>\r\nFrom: a@b.c\r\nTo: q@d.e\r\nSubject: survey\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n",
+        "e-mail message",
+    ),
+    "scan.xlsx": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
+    "photo.xls": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "JPEG image"),
+    "shot.xlsx": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+    "xml2003.xls": (
+        b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:'
+        b'schemas-microsoft-com:office:spreadsheet"></Workbook>',
+        "Excel 2003 XML",
+    ),
+    "renamed.xlsx": (b"\xe5\xae\xa2\xe6\x88\xb7,a\n1,2\n", "rename it to .csv"),
+    "empty.xlsx": (b"", "empty"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOREIGN))
+def test_a_file_that_is_not_a_spreadsheet_says_what_it_is(tmp_path: Path, name: str) -> None:
+    data, what = FOREIGN[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(UnreadableWorkbook, match=what):
+        _read(path)
+
+
+def test_a_word_document_named_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "reply.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(UnreadableWorkbook, match="Word document"):
+        _read(path)
+
+
+def test_password_protected_xlsx_is_told_from_an_xls(tmp_path: Path) -> None:
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    with SAMPLE.open("rb") as fh:
+        OOXMLFile(fh).encrypt("secret", out)
+    path = tmp_path / "locked.xls"  # the name does not matter
+    path.write_bytes(out.getvalue())
+    with pytest.raises(UnreadableWorkbook, match="password-protected: remove the password"):
+        _read(path)
+
+
+def test_an_encrypted_xls_is_password_protected(converted: dict[str, Path], tmp_path: Path) -> None:
+    """An .xls whose Workbook stream carries a FILEPASS record right after its BOF."""
+    data = bytearray(converted["xls"].read_bytes())
+    bof = data.index(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # the globals BOF, BIFF8
+    after = bof + 4 + 16
+    kind, length = (
+        int.from_bytes(data[after : after + 2], "little"),
+        int.from_bytes(data[after + 2 : after + 4], "little"),
+    )
+    assert kind != 0x002F and length >= 2
+    data[after : after + 2] = (0x002F).to_bytes(2, "little")  # this record becomes FILEPASS
+    path = tmp_path / "encrypted.xls"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadableWorkbook, match="password-protected.*encrypted .xls"):
+        _read(path)
+
+
+# ------------------------------------------------------------------ cells a reader must flag
+
+
+def test_error_cells_and_uncalculated_formulas_are_cell_errors(tmp_path: Path) -> None:
+    body = (
+        '<row r="1">' + _istr("A1", "客户名称") + _istr("B1", "产品质量") + "</row>"
+        '<row r="2">' + _istr("A2", "甲") + '<c r="B2" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+        '<row r="3">' + _istr("A3", "乙") + '<c r="B3"><f>B1*2</f></c></row>'
+        '<row r="4">' + _istr("A4", "丙") + '<c r="B4" t="e"><v>#N/A</v></c></row>'
+        '<row r="5">' + _istr("A5", "丁") + '<c r="B5"><f>1+1</f><v>2</v></c></row>'
+    )
+    dim = (
+        f'<worksheet xmlns="{NS}"><dimension ref="A1:B5"/><sheetData>{body}</sheetData></worksheet>'
+    )
+    for name, sheet_xml in [("with dimension", dim), ("without", body)]:
+        path = hand_xlsx(tmp_path / f"{name}.xlsx", {"S": sheet_xml})
+        _, [sheet] = _read(path)
+        assert isinstance(sheet, Sheet), name
+        column = [row[1] for row in sheet.rows[1:]]
+        assert column == ["#DIV/0!", CellError.UNCALCULATED, "#N/A", 2], name
+        assert all(isinstance(v, CellError) for v in column[:3]) and not isinstance(column[3], str)
+        assert "#DIV/0!" in CellError(column[0]).reason
+        assert "open it in Excel, save it" in CellError(column[1]).reason
+
+
+def test_a_bad_shared_string_index_names_the_sheet(tmp_path: Path) -> None:
+    path = hand_xlsx(
+        tmp_path / "sst.xlsx",
+        {
+            "好": '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
+            "坏": '<row r="1"><c r="A1" t="s"><v>7</v></c></row>',
+        },
+        shared=["客户名称"],
+    )
+    _, [good, bad] = _read(path)
+    assert isinstance(good, Sheet) and good.rows == [["客户名称"]]
+    assert isinstance(bad, SheetRefused) and bad.name == "坏"
+    assert "shared text" in bad.reason
+
+
+def test_a_dtd_in_a_sheet_is_refused_quickly(tmp_path: Path) -> None:
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY l0 "lol">{lol}]>'
+        f'<worksheet xmlns="{NS}"><sheetData/></worksheet>'
+    )
+    path = hand_xlsx(tmp_path / "dtd.xlsx", {"S": body})
+    started = time.perf_counter()
+    with pytest.raises(UnreadableWorkbook, match="DTD"):
+        _read(path)
+    assert time.perf_counter() - started < 5
+
+
+def test_zip_checks_apply_to_ods_too(converted: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "bomb.ods"
+    with zipfile.ZipFile(converted["ods"]) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "content.xml":
+                data = data.replace(b"<office:body>", b"<office:body>" + b" " * 50_000_000, 1)
+            dst.writestr(info, data, zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(UnreadableWorkbook, match="zip bomb"):
+        _read(path)
+
+
+def test_an_ods_far_cell_is_refused(converted: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "far.ods"
+    far = (
+        b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        b'table:number-columns-repeated="1000" office:value-type="float" office:value="1">'
+        b"<text:p>1</text:p></table:table-cell></table:table-row>"
+    )
+    with zipfile.ZipFile(converted["ods"]) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "content.xml":
+                at = data.index(b"</table:table>")
+                data = data[:at] + far + data[at:]
+            dst.writestr(info, data, zipfile.ZIP_DEFLATED)
+    _, [sheet] = _read(path)
+    assert isinstance(sheet, SheetRefused) and "limits.max_sheet_cells" in sheet.reason
+
+
+def test_error_cells_are_flagged_in_every_format(tmp_path: Path) -> None:
+    """openpyxl saves formulas without results; LibreOffice calculates them into errors."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for row in [["客户名称", "产品质量"], ["甲", "=1/0"], ["乙", "=NA()"], ["丙", 5]]:
+        ws.append(row)
+    src = tmp_path / "formulas.xlsx"
+    wb.save(src)
+    _, [sheet] = _read(src)
+    assert isinstance(sheet, Sheet)
+    assert [r[1] for r in sheet.rows[1:]] == [CellError.UNCALCULATED] * 2 + [5]
+    out = tmp_path / "lo"
+    out.mkdir()
+    for fmt in ("xls", "ods", "xlsx"):
+        (out / fmt).mkdir()
+        converted = soffice(src, fmt, out / fmt)
+        _, [sheet] = _read(converted)
+        assert isinstance(sheet, Sheet)
+        column = [r[1] for r in sheet.rows[1:]]
+        assert column == ["#DIV/0!", "#N/A", 5], fmt
+        assert all(isinstance(v, CellError) for v in column[:2]), fmt

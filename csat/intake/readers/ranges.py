@@ -14,7 +14,8 @@ cells are first, without building anything, and refuses a sheet whose used range
 - ods: content.xml is followed element by element, counting repeated rows and cells
   (`number-rows-repeated`) only where they hold content, as calamine does.
 - xlsb: the records of each sheet part are walked (row headers and cell columns).
-- xls: not scanned: BIFF8 itself bounds a sheet to 65,536 x 256 cells (16.8 million).
+- xls: the records of the Workbook stream are walked (BIFF8 bounds a sheet to 65,536 x 256
+  cells, 16.8 million, still more than the default bound), which also finds error cells.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _CHUNK = 1 << 20
 class Scan:
     """Where a sheet's cells are (0-based, inclusive) and the cells calamine would misreport."""
 
+    name: str = ""  # ods: the sheet's name from content.xml
     top: int = -1
     left: int = -1
     bottom: int = -1
@@ -95,8 +97,8 @@ _ODD = (
 )
 _RARE = (
     re.compile(rb' t="e"'),
-    re.compile(rb"</f>\s*</c>"),
-    re.compile(rb"<f\b[^>]*/>\s*</c>"),
+    re.compile(rb"</f>\s*(?:<v\s*/>\s*)?</c>"),
+    re.compile(rb"<f\b[^>]*/>\s*(?:<v\s*/>\s*)?</c>"),
 )
 _ERROR_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 
@@ -305,7 +307,9 @@ def ods_scan(zf: zipfile.ZipFile) -> list[Scan]:
         for tag in _ODS_TAG.finditer(chunk):
             closing, name, attrs, empty = tag.groups()
             if name == b"table" and not closing:
-                scan, row = Scan(), 0
+                named = _ODS_NAME.search(attrs)
+                title = named.group(1).decode("utf-8", "replace") if named else ""
+                scan, row = Scan(name=_xml_text(title)), 0
                 scans.append(scan)
             elif name == b"table-row" and not closing:
                 rep = _ROWS_REP.search(attrs)
@@ -327,10 +331,29 @@ def ods_scan(zf: zipfile.ZipFile) -> list[Scan]:
                     holds = b"<text:" in inner
                 if holds:
                     row_has.append((col, col + n - 1))
+                    if b'calcext:value-type="error"' in attrs and not empty:
+                        _ods_error(chunk, tag.end(), scan, row, col, n)
                 col += n
             pos = tag.end()
         del pos
     return scans
+
+
+_ODS_TEXT = re.compile(rb"<text:p[^>]*>([^<]*)</text:p>")
+
+
+def _ods_error(chunk: bytes, at: int, scan: Scan, row: int, col: int, n: int) -> None:
+    """An error cell of LibreOffice (its shown text is the code); calamine gives it empty."""
+    shown = _ODS_TEXT.search(chunk, at, chunk.find(b"table-cell>", at) + 11)
+    code = shown.group(1).decode("utf-8", "replace").strip() if shown else ""
+    for c in range(col, col + min(n, 1024)):
+        scan.errors[(row, c)] = CellError(code or "#VALUE!")
+
+
+def _xml_text(text: str) -> str:
+    from csat.intake.readers.package import _unescape
+
+    return _unescape(text)
 
 
 def _ods_chunks(zf: zipfile.ZipFile) -> Iterator[bytes]:
@@ -412,5 +435,72 @@ def xlsb_scan(zf: zipfile.ZipFile, part: str) -> Scan:
         if kind == _BRT_ROW_HDR and length >= 4:
             row = struct.unpack_from("<I", data, pos)[0]
         elif kind in _BRT_CELL_TYPES and length >= 4:
-            scan.add(row, struct.unpack_from("<I", data, pos)[0])
+            col = struct.unpack_from("<I", data, pos)[0]
+            scan.add(row, col)
+            if kind in (0x0003, 0x000B) and length >= 9:  # BrtCellError, BrtFmlaError
+                scan.errors[(row, col)] = CellError(_BIFF_ERRORS.get(data[pos + 8], "#VALUE!"))
+    return scan
+
+
+# ---------------------------------------------------------------- xls (BIFF8)
+
+_BIFF_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x0201})
+_BIFF_MULTI = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first col, ..., last col
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
+
+
+def xls_scan(stream: bytes) -> dict[str, Scan]:
+    """Sheet name -> used range and error cells, from the BIFF8 Workbook stream."""
+    sheets: list[tuple[str, int]] = []
+    pos, size = 0, len(stream)
+    while pos + 4 <= size:
+        kind, length = struct.unpack_from("<HH", stream, pos)
+        if kind == 0x0085 and length >= 8:  # BOUNDSHEET: where the sheet's records start
+            offset = struct.unpack_from("<I", stream, pos + 4)[0]
+            count, flags = stream[pos + 10], stream[pos + 11]
+            raw = stream[pos + 12 : pos + 4 + length]
+            name = (
+                raw[: 2 * count].decode("utf-16-le", "replace")
+                if flags & 1
+                else (raw[:count].decode("latin-1"))
+            )
+            sheets.append((name, offset))
+        elif kind == 0x000A:  # EOF of the globals
+            break
+        pos += 4 + length
+    return {name: _xls_sheet(stream, offset) for name, offset in sheets}
+
+
+def _xls_sheet(stream: bytes, pos: int) -> Scan:
+    scan = Scan()
+    size = len(stream)
+    while pos + 4 <= size:
+        kind, length = struct.unpack_from("<HH", stream, pos)
+        body = pos + 4
+        if kind in _BIFF_CELLS and length >= 6:
+            row, col = struct.unpack_from("<HH", stream, body)
+            scan.add(row, col)
+            if kind == 0x0205 and length >= 8 and stream[body + 7] == 1:  # BOOLERR, an error
+                scan.errors[(row, col)] = CellError(_BIFF_ERRORS.get(stream[body + 6], "#VALUE!"))
+            elif kind == 0x0006 and length >= 14:  # FORMULA with an error result
+                result = stream[body + 6 : body + 14]
+                if result[6:8] == b"\xff\xff" and result[0] == 2:
+                    scan.errors[(row, col)] = CellError(_BIFF_ERRORS.get(result[2], "#VALUE!"))
+        elif kind in _BIFF_MULTI and length >= 6:
+            row, first = struct.unpack_from("<HH", stream, body)
+            last = struct.unpack_from("<H", stream, body + length - 2)[0]
+            scan.add(row, first)
+            scan.add(row, max(first, last))
+        elif kind == 0x000A:  # EOF of this sheet
+            break
+        pos = body + length
     return scan

@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from csat.intake.readers.base import UnreadableWorkbook
 
@@ -226,12 +227,49 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def ole_stream_names(path: Path) -> dict[str, int]:
-    """The stream names of an OLE file's directory -> each stream's first sector.
+    """The stream names of an OLE file's directory -> each stream's first sector."""
+    return {name: start for name, (start, _) in _ole_directory(path)[0].items()}
 
-    A minimal reader of the Compound File directory (MS-CFB): header, FAT from the header's
+
+def ole_stream(path: Path, name: str, limit: int) -> bytes | None:
+    """The bytes of one stream of an OLE file (None when it is absent, small or too large)."""
+    entries, fat, size = _ole_directory(path)
+    if name not in entries or "Root Entry" not in entries:
+        return None
+    start, length = entries[name]
+    if length > limit:
+        return None
+    with path.open("rb") as fh:
+        if length >= 4096:
+            return _chain(fh, start, length, fat, size)
+        # A small stream lives in the mini stream (64-byte sectors inside the root's stream).
+        header = fh.read(512)
+        fh.seek(0)
+        mini_fat_start, mini_fat_count = struct.unpack_from("<II", header, 0x3C)
+        raw = _chain(fh, mini_fat_start, mini_fat_count * size, fat, size)
+        mini_fat = list(struct.unpack_from(f"<{len(raw) // 4}I", raw))
+        root_start, root_length = entries["Root Entry"]
+        mini = _chain(fh, root_start, root_length, fat, size)
+    parts, sector, hops = [], start, 0
+    while sector < len(mini_fat) and hops * 64 < length + 64:
+        parts.append(mini[sector * 64 : sector * 64 + 64])
+        sector, hops = mini_fat[sector], hops + 1
+    return b"".join(parts)[:length]
+
+
+def _chain(fh: BinaryIO, start: int, length: int, fat: list[int], size: int) -> bytes:
+    parts, sector, hops = [], start, 0
+    while sector < 0xFFFFFFFA and sector < len(fat) and hops * size < length + size:
+        parts.append(_sector(fh, sector, size))
+        sector, hops = fat[sector], hops + 1
+    return b"".join(parts)[:length]
+
+
+def _ole_directory(path: Path) -> tuple[dict[str, tuple[int, int]], list[int], int]:
+    """A minimal reader of the Compound File directory (MS-CFB): header, FAT from the header's
     109 DIFAT entries and its DIFAT chain, then the directory chain. Enough to tell an .xls
-    from an encrypted xlsx or a Word file without a dependency.
-    """
+    from an encrypted xlsx or a Word file, and to read the .xls Workbook stream, without a
+    dependency. Returns name -> (first sector, size), the FAT and the sector size."""
     with path.open("rb") as fh:
         header = fh.read(512)
         if len(header) < 512:
@@ -240,10 +278,8 @@ def ole_stream_names(path: Path) -> dict[str, int]:
         if shift not in (9, 12):
             raise UnreadableWorkbook("damaged file: not a valid Office container")
         size = 1 << shift
-        first_dir, first_difat, n_difat = (
-            struct.unpack_from("<I", header, 0x30)[0],
-            *struct.unpack_from("<II", header, 0x44),
-        )
+        first_dir = struct.unpack_from("<I", header, 0x30)[0]
+        first_difat, n_difat = struct.unpack_from("<II", header, 0x44)
         fat_sectors = [s for s in struct.unpack_from("<109I", header, 0x4C) if s < 0xFFFFFFFA]
         difat, seen = first_difat, 0
         while difat < 0xFFFFFFFA and seen < n_difat and seen < 10_000:
@@ -254,7 +290,7 @@ def ole_stream_names(path: Path) -> dict[str, int]:
         fat: list[int] = []
         for s in fat_sectors[:100_000]:
             fat.extend(struct.unpack_from(f"<{size // 4}I", _sector(fh, s, size)))
-        names: dict[str, int] = {}
+        names: dict[str, tuple[int, int]] = {}
         sector, hops = first_dir, 0
         while sector < 0xFFFFFFFA and hops < 100_000 and sector < len(fat):
             block = _sector(fh, sector, size)
@@ -262,13 +298,13 @@ def ole_stream_names(path: Path) -> dict[str, int]:
                 length = struct.unpack_from("<H", block, off + 64)[0]
                 if 2 <= length <= 64:
                     name = block[off : off + length - 2].decode("utf-16-le", "replace")
-                    names[name] = struct.unpack_from("<I", block, off + 116)[0]
+                    start, stream_size = struct.unpack_from("<II", block, off + 116)
+                    names[name] = (start, stream_size)
             sector, hops = fat[sector], hops + 1
-        return names
+        return names, fat, size
 
 
-def _sector(fh: object, index: int, size: int) -> bytes:
-    assert hasattr(fh, "seek") and hasattr(fh, "read")
+def _sector(fh: BinaryIO, index: int, size: int) -> bytes:
     fh.seek((index + 1) * size)
     block: bytes = fh.read(size)
     if len(block) < size:

@@ -26,7 +26,9 @@ _BOMS = (
     (b"\xfe\xff", "utf-16-be", "UTF-16BE"),
 )
 # The legacy code pages a customer's Excel "Save as CSV" writes, by the Windows locale.
-_LEGACY = ["gb18030", "big5", "shift_jis", "euc_kr", "cp1252", "cp1250", "cp1251", "cp1254"]
+# Only these: with more candidates, short texts are taken for a neighbouring code page
+# (French cp1252 read as Central European cp1250 turns "Très" into "Trčs").
+_LEGACY = ["gb18030", "big5", "shift_jis", "cp1252"]
 _DELIMITERS = ",;\t"
 _SAMPLE_LINES = 50
 

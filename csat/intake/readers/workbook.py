@@ -20,7 +20,8 @@ from csat.config import Limits
 from csat.intake.grid import CellError, Sheet
 from csat.intake.readers.base import SheetRefused, UnreadableWorkbook
 from csat.intake.readers.package import Package, open_package
-from csat.intake.readers.ranges import Scan, ods_scan, xlsb_scan, xlsx_scan
+from csat.intake.readers.ranges import Scan, ods_scan, xls_scan, xlsb_scan, xlsx_scan
+from csat.intake.readers.sniff import ole_stream
 
 _PASSWORD = (
     "password-protected: remove the password (File > Info > Protect Workbook) and save again"
@@ -35,8 +36,15 @@ def open_workbook(
     if zf is None and fmt != "xls":
         zf = zipfile.ZipFile(path)
     pkg = open_package(zf, fmt, limits) if zf is not None else None
+    ods = ods_scan(pkg.zf) if pkg is not None and fmt == "ods" else None
+    if pkg is not None and ods is not None:
+        # calamine loads every sheet of an .ods when it opens it: bound them all first.
+        refused = _ods_refused(ods, limits)
+        if refused:
+            pkg.zf.close()
+            return pkg.marks, iter(refused)
     try:
-        wb = _calamine(path)
+        wb = _calamine(path, fmt)
     except PasswordError:
         if pkg:
             pkg.zf.close()
@@ -48,18 +56,45 @@ def open_workbook(
             f"damaged file, it cannot be read as {fmt} ({_clean(exc)}): open it in Excel, "
             "save it again and import that file"
         ) from None
-    return (pkg.marks if pkg else {}), _sheets(wb, pkg, fmt, limits)
+    return (pkg.marks if pkg else {}), _sheets(path, wb, pkg, fmt, limits, ods)
 
 
-def _calamine(path: Path) -> CalamineWorkbook:
-    """calamine opens a path it can name in UTF-8; a byte name (GBK) is handed over opened."""
+_SUFFIXES = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xlsb": ".xlsb", "xls": ".xls", "ods": ".ods"}
+
+
+def _calamine(path: Path, fmt: str) -> CalamineWorkbook:
+    """calamine picks its reader by the file's extension, and opens a path only when it can
+    name it in UTF-8: a file named otherwise (an .xls that is an xlsx, a GBK byte name) is
+    handed over opened, and calamine tells the format from the content."""
     name = str(path)
     try:
         name.encode("utf-8")
+        if path.suffix.lower() == _SUFFIXES[fmt] or (
+            fmt == "xlsx" and path.suffix.lower() == ".xlsm"
+        ):
+            return CalamineWorkbook.from_path(name)
     except UnicodeEncodeError:
-        with path.open("rb") as fh:
-            return CalamineWorkbook.from_filelike(fh)
-    return CalamineWorkbook.from_path(name)
+        pass
+    with path.open("rb") as fh:
+        return CalamineWorkbook.from_filelike(fh)
+
+
+def _ods_refused(scans: list[Scan], limits: Limits) -> list[SheetRefused]:
+    """Every sheet refused when one is beyond the bound (calamine cannot load the others alone)."""
+    far = [(scan, scan.beyond(limits.max_sheet_cells)) for scan in scans]
+    culprits = [scan.name for scan, beyond in far if beyond]
+    if not culprits:
+        return []
+    return [
+        SheetRefused(scan.name, beyond[0], beyond[1])
+        if beyond
+        else SheetRefused(
+            scan.name,
+            None,
+            f"not read: an .ods is read whole, and sheet '{culprits[0]}' is beyond the bound",
+        )
+        for scan, beyond in far
+    ]
 
 
 def _clean(exc: Exception) -> str:
@@ -67,13 +102,23 @@ def _clean(exc: Exception) -> str:
     return str(exc).encode("utf-8", "replace").decode("utf-8")
 
 
+def _xls_scans(path: Path, limits: Limits) -> dict[str, Scan] | None:
+    stream = ole_stream(path, "Workbook", limits.max_member_bytes)
+    return xls_scan(stream) if stream is not None else None
+
+
 def _sheets(
-    wb: CalamineWorkbook, pkg: Package | None, fmt: str, limits: Limits
+    path: Path,
+    wb: CalamineWorkbook,
+    pkg: Package | None,
+    fmt: str,
+    limits: Limits,
+    ods: list[Scan] | None,
 ) -> Iterator[Sheet | SheetRefused]:
     try:
-        ods = ods_scan(pkg.zf) if pkg and fmt == "ods" else None
+        xls = _xls_scans(path, limits) if fmt == "xls" else None
         for index, name in enumerate(wb.sheet_names):
-            scan = _scan(pkg, fmt, name, index, ods, limits)
+            scan = _scan(pkg, fmt, name, index, ods, limits, xls)
             if scan is not None:
                 beyond = scan.beyond(limits.max_sheet_cells)
                 if beyond:
@@ -96,10 +141,16 @@ def _sheets(
 
 
 def _scan(
-    pkg: Package | None, fmt: str, name: str, index: int, ods: list[Scan] | None, limits: Limits
+    pkg: Package | None,
+    fmt: str,
+    name: str,
+    index: int,
+    ods: list[Scan] | None,
+    limits: Limits,
+    xls: dict[str, Scan] | None = None,
 ) -> Scan | None:
     if pkg is None:
-        return None  # xls: bounded by the format itself
+        return xls.get(name) if xls is not None else None
     if ods is not None:
         return ods[index] if index < len(ods) else None
     part = pkg.sheet_parts.get(name)
