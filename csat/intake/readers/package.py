@@ -10,10 +10,10 @@ cheap.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from defusedxml import ElementTree as DefusedET
 
@@ -122,15 +122,12 @@ def _sheet_parts(
         return {}
     data = zf.read(rels_name)
     check_xml_head(data[:_PROLOGUE_BYTES], rels_name)
-    try:
-        rels = DefusedET.fromstring(data)
-    except Exception:  # a damaged part: calamine will say so when it reads the workbook
-        return {}
     targets = {}
-    for rel in rels:
-        target = rel.get("Target", "")
+    for tag in _RELATIONSHIP.finditer(data):
+        attrs = dict(_ATTR.findall(tag.group()))
+        target = _unescape(attrs.get(b"Target", b"").decode("utf-8", "replace"))
         path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        targets[rel.get("Id", "")] = str(PurePosixPath(path))
+        targets[attrs.get(b"Id", b"").decode("utf-8", "replace")] = posixpath.normpath(path)
     if kind == "xlsx":
         return _xlsx_sheet_names(zf, targets)
     from csat.intake.readers.ranges import xlsb_sheet_parts
@@ -139,6 +136,7 @@ def _sheet_parts(
 
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 
 
@@ -156,6 +154,8 @@ def _xlsx_sheet_names(zf: zipfile.ZipFile, targets: dict[str, str]) -> dict[str,
 
 
 def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
     for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
         text = text.replace(entity, char)
     text = re.sub(r"&#x([0-9a-fA-F]+);", lambda m: chr(int(m.group(1), 16)), text)

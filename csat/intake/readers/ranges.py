@@ -139,8 +139,8 @@ def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
     return _refs_scan(zf, part) or _exact_scan(zf, part)
 
 
-_COL_REFS = re.compile(rb'r="([A-Z]+)[0-9]')
-_ROW_REFS = re.compile(rb'r="[A-Z]*([0-9]+)"')
+_COL_REFS = re.compile(rb' r="([A-Z]+)[0-9]')
+_ROW_REFS = re.compile(rb' r="[A-Z]*([0-9]+)"')
 
 
 def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
@@ -213,7 +213,8 @@ def _outside(bottom: int, right: int, max_cells: int) -> tuple[re.Pattern[bytes]
         rows, bottom = rb"[0-9]{%d}|0" % (digits + 1), 10**digits - 2
     else:
         rows = _greater(str(bottom + 1), "0123456789")
-    return re.compile(rb'r="(?:' + cols + rb"[0-9]|[A-Z]{0,3}(?:" + rows + rb"))"), bottom
+    # " r=": the _ODD searches guarantee every reference the fast path accepts is written so
+    return re.compile(rb' r="(?:' + cols + rb"[0-9]|[A-Z]{0,3}(?:" + rows + rb"))"), bottom
 
 
 _LAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?r="([A-Z]+)([0-9]+)"')
