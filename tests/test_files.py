@@ -128,6 +128,14 @@ def test_gbk_file_names_are_read_and_the_json_stays_utf8(tmp_path: Path) -> None
         timeout=120,
     )
     assert "备注.txt" in human.stdout.decode("utf-8")  # the rejected file, named readably
+    # record mode: the file is recorded under its readable name; the rerun records nothing new
+    args = [sys.executable, "-m", "csat", "score", os.fsdecode(folder), "--period", "2024H1"]
+    env["CSAT_DB"] = str(tmp_path / "store.db")
+    first = subprocess.run(args, capture_output=True, env=env, timeout=120)
+    assert first.returncode == 3, first.stderr.decode("utf-8", "replace")[-2000:]
+    assert "1 recorded" in first.stdout.decode("utf-8")
+    again = subprocess.run(args, capture_output=True, env=env, timeout=120)
+    assert again.returncode in (0, 3) and "0 recorded" in again.stdout.decode("utf-8")
 
 
 def test_a_missing_path_is_still_a_usage_error(tmp_path: Path) -> None:

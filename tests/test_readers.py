@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -87,6 +89,79 @@ def _read(path: Path, limits: Limits | None = None) -> tuple[Book, list[Sheet | 
     return book, list(book.sheets)
 
 
+# ------------------------------------------------------------------ xlsb, built record by record
+# LibreOffice cannot write .xlsb, so the fixtures are written here from [MS-XLSB]: just the
+# records calamine needs (workbook.bin with its sheet list, each sheet's dimension, row headers
+# and cells; no styles, so dates are written as text).
+
+
+class XlsbError:
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _rec(kind: int, payload: bytes = b"") -> bytes:
+    head = bytes([kind]) if kind < 0x80 else bytes([(kind & 0x7F) | 0x80, kind >> 7])
+    n, size = len(payload), b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        size += bytes([low | (0x80 if n else 0)])
+        if not n:
+            return head + size + payload
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def _xlsb_cell(col: int, value: Any) -> bytes:
+    lead = struct.pack("<II", col, 0)
+    if isinstance(value, XlsbError):
+        return _rec(0x03, lead + bytes([value.code]))  # BrtCellError
+    if isinstance(value, str):
+        return _rec(0x06, lead + _wide(value))  # BrtCellSt
+    return _rec(0x05, lead + struct.pack("<d", value))  # BrtCellReal
+
+
+XlsbRows = list[tuple[int, list[tuple[int, Any]]]]
+
+
+def hand_xlsb(path: Path, sheets: dict[str, XlsbRows], dim: tuple[int, ...] | None = None) -> Path:
+    """A minimal .xlsb: `sheets` maps a name to (row, [(col, value)]) lists (0-based)."""
+    book = _rec(0x83) + _rec(0x8F)  # BrtBeginBook, BrtBeginBundleShs
+    for i, name in enumerate(sheets, 1):
+        book += _rec(0x9C, struct.pack("<II", 0, i) + _wide(f"rId{i}") + _wide(name))
+    book += _rec(0x90) + _rec(0x84)
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{RELS}/worksheet" Target="worksheets/sheet{i}.bin"/>'
+        for i in range(1, len(sheets) + 1)
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/officeDocument" '
+            'Target="xl/workbook.bin"/></Relationships>',
+        )
+        z.writestr("xl/workbook.bin", book)
+        z.writestr(
+            "xl/_rels/workbook.bin.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships">{rels}</Relationships>',
+        )
+        for i, rows in enumerate(sheets.values(), 1):
+            last_row = max(r for r, _ in rows)
+            last_col = max(c for _, cells in rows for c, _ in cells)
+            box = dim or (0, last_row, 0, last_col)
+            data = _rec(0x81) + _rec(0x94, struct.pack("<IIII", *box)) + _rec(0x91)
+            for row, cells in rows:
+                data += _rec(0x00, struct.pack("<IIHBBBI", row, 0, 300, 0, 0, 0, 0))
+                data += b"".join(_xlsb_cell(c, v) for c, v in cells)
+            z.writestr(f"xl/worksheets/sheet{i}.bin", data + _rec(0x92) + _rec(0x82))
+    return path
+
+
 # ------------------------------------------------------------------ a far cell (issue 10.3)
 
 _READ_IN_CHILD = """
@@ -143,8 +218,6 @@ def test_a_far_cell_refuses_its_sheet_and_the_process_survives(tmp_path: Path, c
         env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    import json
-
     refused, ok = json.loads(done.stdout)
     assert refused[:2] == ["refused", "远"]
     assert refused[2] in ("XFD1048576", "XFD1000", "ZZZ1048576")
@@ -490,3 +563,42 @@ def test_error_cells_are_flagged_in_every_format(tmp_path: Path) -> None:
         column = [r[1] for r in sheet.rows[1:]]
         assert column == ["#DIV/0!", "#N/A", 5], fmt
         assert all(isinstance(v, CellError) for v in column[:2]), fmt
+
+
+def test_xlsb_reads_the_same_and_flags_errors(rules: Rules, tmp_path: Path) -> None:
+    grid = _grid_rows()
+    rows: XlsbRows = [
+        (r, [(c, float(v) if v.isdigit() else v) for c, v in enumerate(line) if v])
+        for r, line in enumerate(grid)
+        if any(line)
+    ]
+    path = hand_xlsb(tmp_path / "returns.xlsb", {"2024上半年": rows})
+    book, [sheet] = _read(path)
+    assert book.format == "xlsb" and isinstance(sheet, Sheet)
+    assert _summary([path], rules) == _summary([SAMPLE], rules)
+    errors = hand_xlsb(
+        tmp_path / "errors.xlsb",
+        {"S": [(0, [(0, "客户名称"), (1, "产品质量")]), (1, [(0, "甲"), (1, XlsbError(0x07))])]},
+    )
+    _, [sheet] = _read(errors)
+    assert isinstance(sheet, Sheet) and sheet.rows[1] == ["甲", "#DIV/0!"]
+    assert isinstance(sheet.rows[1][1], CellError)
+
+
+def test_an_xlsb_far_cell_is_refused_and_the_process_survives(tmp_path: Path) -> None:
+    far: XlsbRows = [(0, [(0, "客户名称")]), (1048575, [(16383, 1.0)])]
+    path = hand_xlsb(
+        tmp_path / "far.xlsb", {"远": far, "ok": [(0, [(0, "fine")])]}, dim=(0, 0, 0, 0)
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused, ok = json.loads(done.stdout)
+    assert refused[:3] == ["refused", "远", "XFD1048576"]
+    assert ok == ["sheet", "ok", 1]
