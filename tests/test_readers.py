@@ -508,6 +508,35 @@ def test_a_dtd_in_a_sheet_is_refused_quickly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 5
 
 
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/styles.xml"])
+def test_entities_in_parts_only_calamine_parses_are_never_expanded(
+    tmp_path: Path, part: str
+) -> None:
+    """Not opened by csat (that keeps small files cheap): calamine refuses them itself."""
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    root = "sst" if "shared" in part else "styleSheet"
+    bomb = f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY l0 "lol">{lol}]><{root} xmlns="{NS}">'
+    bomb += (
+        "<si><t>&l9;</t></si>"
+        if root == "sst"
+        else '<numFmts><numFmt numFmtId="164" formatCode="&l9;"/></numFmts>'
+    )
+    bomb += f"</{root}>"
+    src = hand_xlsx(
+        tmp_path / "src.xlsx", {"S": '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'}, shared=["x"]
+    )
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(path, "w") as b:
+        for info in a.infolist():
+            b.writestr(info, bomb if info.filename == part else a.read(info))
+        if part not in a.namelist():
+            b.writestr(part, bomb)
+    started = time.perf_counter()
+    with pytest.raises(UnreadableWorkbook, match="unrecognized entity"):
+        _read(path)
+    assert time.perf_counter() - started < 5
+
+
 def test_zip_checks_apply_to_ods_too(converted: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "bomb.ods"
     with zipfile.ZipFile(converted["ods"]) as src, zipfile.ZipFile(path, "w") as dst:

@@ -118,7 +118,11 @@ def _sheets(
     try:
         xls = _xls_scans(path, limits) if fmt == "xls" else None
         for index, name in enumerate(wb.sheet_names):
-            scan = _scan(pkg, fmt, name, index, ods, limits, xls)
+            try:
+                scan = _scan(pkg, fmt, name, index, ods, limits, xls, len(wb.sheet_names))
+            except _Unchecked:
+                yield SheetRefused(name, None, _UNCHECKED)
+                continue
             if scan is not None:
                 beyond = scan.beyond(limits.max_sheet_cells)
                 if beyond:
@@ -147,15 +151,20 @@ def _scan(
     index: int,
     ods: list[Scan] | None,
     limits: Limits,
-    xls: dict[str, Scan] | None = None,
+    xls: dict[str, Scan] | None,
+    count: int,
 ) -> Scan | None:
+    """The sheet's scan (None where the format bounds it: xls without a readable stream);
+    _Unchecked when an xlsx/xlsb sheet's part cannot be found, so it is not loaded unchecked."""
     if pkg is None:
         return xls.get(name) if xls is not None else None
     if ods is not None:
         return ods[index] if index < len(ods) else None
     part = pkg.sheet_parts.get(name)
+    if part is None and len(pkg.sheet_parts) == count:  # the names differ in spelling only
+        part = list(pkg.sheet_parts.values())[index]
     if part is None:
-        return None
+        raise _Unchecked
     try:
         if fmt == "xlsb":
             return xlsb_scan(pkg.zf, part)
@@ -164,6 +173,16 @@ def _scan(
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
         ) from None
+
+
+class _Unchecked(Exception):
+    """A sheet whose part is not where the workbook's relationships say."""
+
+
+_UNCHECKED = (
+    "damaged sheet: its part cannot be found in the package, so its size cannot be checked; "
+    "open the file in Excel, save it again and import that"
+)
 
 
 def _damaged(exc: Exception) -> str:
