@@ -416,6 +416,13 @@ def test_a_file_that_is_not_a_spreadsheet_says_what_it_is(tmp_path: Path, name: 
         _read(path)
 
 
+def test_text_that_only_looks_odd_is_read_as_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("From: sales,To: quality,Subject: survey\nX-Ray Ltd: Shenzhen,5,5\n")
+    book, [sheet] = _read(path)
+    assert book.format == "csv" and isinstance(sheet, Sheet) and len(sheet.rows) == 2
+
+
 def test_a_word_document_named_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "reply.xlsx"
     with zipfile.ZipFile(path, "w") as z:

@@ -6,6 +6,7 @@ each is refused with what it really is and what to do, before any parser sees it
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -159,40 +160,19 @@ def _foreign(head: bytes) -> str | None:
     text = _decode_head(head)
     if text is None:
         return None
-    start = text.lstrip().lower()[:4096]
+    start = text.lstrip().lower()[:4096].replace("\r\n", "\n")
     if "urn:schemas-microsoft-com:office:spreadsheet" in start:
         return "an Excel 2003 XML Spreadsheet, a format csat does not read: " + _SAVE_AS
-    if (
-        start.startswith(("<!doctype html", "<html", "<?xml"))
-        or "<html" in start[:1024]
-        or (start.startswith("<") and "<table" in start)
-    ):
-        if start.startswith("<?xml") and "<html" not in start:
-            return "not a spreadsheet: an XML file; " + _SAVE_AS
+    if start.startswith("<") and ("<html" in start[:2048] or "<table" in start[:2048]):
         return (
             "not a real Excel file: it is a web page (HTML) named like a workbook, as 问卷星 "
             "and many ERP systems download it; " + _SAVE_AS + ", or download the real "
             "Excel/CSV export"
         )
-    lines = start.splitlines()[:30]
-    headers = sum(
-        line.startswith(
-            (
-                "from:",
-                "to:",
-                "subject:",
-                "date:",
-                "received:",
-                "return-path:",
-                "mime-version:",
-                "message-id:",
-                "content-type:",
-                "x-",
-            )
-        )
-        for line in lines
-    )
-    if start.startswith(("mime-version:", "received:", "return-path:")) or headers >= 3:
+    if start.startswith("<?xml"):
+        return "not a spreadsheet: an XML file; " + _SAVE_AS
+    block = start.split("\n\n", 1)[0].splitlines()[:40]
+    if _MAIL_HEADER.match(start) and sum(bool(_MAIL_HEADER.match(line)) for line in block) >= 3:
         if "multipart/related" in start and "from:" not in start:
             return "a saved web page (MHTML archive), not a workbook: " + _SAVE_AS
         return (
@@ -200,6 +180,12 @@ def _foreign(head: bytes) -> str | None:
             "workbook, then import that file"
         )
     return None
+
+
+_MAIL_HEADER = re.compile(
+    r"(?:from|to|cc|subject|date|received|return-path|mime-version|message-id|content-type"
+    r"|content-transfer-encoding|x-[a-z0-9-]+):[ \t]"
+)
 
 
 def _image(kind: str) -> str:
