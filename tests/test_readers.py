@@ -194,6 +194,11 @@ FAR_CASES = {
     # a dimension that lies about the range (fast path must notice)
     "lying dimension": f'<?xml version="1.0"?><worksheet xmlns="{NS}"><dimension ref="A1:B2"/>'
     "<sheetData>" + _istr("A1", "x") + '<c r="XFD1048576"><v>1</v></c></sheetData></worksheet>',
+    # lower-case references: calamine reads them as upper case
+    "lower case": f'<worksheet xmlns="{NS}"><dimension ref="A1:B2"/><sheetData>'
+    + _istr("A1", "x")
+    + '<c r="xfd1048576"><v>1</v></c></sheetData></worksheet>',
+    "lower case, no dimension": _istr("A1", "x") + '<c r="xfd1048576"><v>1</v></c>',
     # a namespace prefix: the scan follows prefixed cells too
     "prefixed": f'<?xml version="1.0"?><x:worksheet xmlns:x="{NS}"><x:dimension ref="A1"/>'
     '<x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row><x:row r="1048576">'

@@ -83,7 +83,7 @@ def col_index(letters: bytes) -> int:
 _DIMENSION = re.compile(
     rb'<(?:[\w.-]+:)?dimension\s+ref="([A-Z]+)?([0-9]+)?(?::([A-Z]+)([0-9]+))?"'
 )
-_REF = re.compile(rb"^([A-Z]+)([0-9]+)$")
+_REF = re.compile(rb"^([A-Za-z]+)([0-9]+)$")  # calamine takes lower-case references too
 _TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(row|c|f|v)(?=[\s/>])([^>]*?)(/?)>")
 _R_ATTR = re.compile(rb'\sr="([^"]*)"')
 _T_ERROR = re.compile(rb'\st="e"')
@@ -139,8 +139,8 @@ def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
     return _refs_scan(zf, part) or _exact_scan(zf, part)
 
 
-_COL_REFS = re.compile(rb' r="([A-Z]+)[0-9]')
-_ROW_REFS = re.compile(rb' r="[A-Z]*([0-9]+)"')
+_COL_REFS = re.compile(rb' r="([A-Za-z]+)[0-9]')
+_ROW_REFS = re.compile(rb' r="[A-Za-z]*([0-9]+)"')
 
 
 def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
@@ -158,7 +158,7 @@ def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
             for hit in pattern.finditer(chunk):
                 _rare_cell(chunk, hit, scan)
     if cols and rows:
-        by_col = sorted(cols, key=lambda c: (len(c), c))
+        by_col = sorted({c.upper() for c in cols}, key=lambda c: (len(c), c))
         numbers = [int(r) for r in rows]
         scan.top, scan.bottom = min(numbers) - 1, max(numbers) - 1
         scan.left, scan.right = col_index(by_col[0]), col_index(by_col[-1])
@@ -213,8 +213,11 @@ def _outside(bottom: int, right: int, max_cells: int) -> tuple[re.Pattern[bytes]
         rows, bottom = rb"[0-9]{%d}|0" % (digits + 1), 10**digits - 2
     else:
         rows = _greater(str(bottom + 1), "0123456789")
-    # " r=": the _ODD searches guarantee every reference the fast path accepts is written so
-    return re.compile(rb' r="(?:' + cols + rb"[0-9]|[A-Z]{0,3}(?:" + rows + rb"))"), bottom
+    # " r=": the _ODD searches guarantee every reference the fast path accepts is written so.
+    # The last alternative: a reference not in upper-case letters and digits (calamine reads
+    # "xfd1048576" as XFD1048576): measured by the slower path.
+    pattern = rb' r="(?:' + cols + rb"[0-9]|[A-Z]{0,3}(?:" + rows + rb')|(?![A-Z]*[0-9]+"))'
+    return re.compile(pattern), bottom
 
 
 _LAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?r="([A-Z]+)([0-9]+)"')
@@ -254,7 +257,7 @@ def _exact_scan(zf: zipfile.ZipFile, part: str) -> Scan:
                 ref = _R_ATTR.search(attrs)
                 m = _REF.match(ref.group(1)) if ref else None
                 if m:
-                    row, col = int(m.group(2)) - 1, col_index(m.group(1))
+                    row, col = int(m.group(2)) - 1, col_index(m.group(1).upper())
                 else:
                     col += 1
                 scan.add(max(row, 0), col)
