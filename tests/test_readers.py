@@ -643,3 +643,14 @@ def test_an_xlsb_far_cell_is_refused_and_the_process_survives(tmp_path: Path) ->
     refused, ok = json.loads(done.stdout)
     assert refused[:3] == ["refused", "远", "XFD1048576"]
     assert ok == ["sheet", "ok", 1]
+
+
+def test_an_xls_far_cell_is_refused(converted: dict[str, Path], tmp_path: Path) -> None:
+    """A number (RK) record moved to IV65536, the last cell BIFF8 allows (16.8 million)."""
+    data = bytearray(converted["xls"].read_bytes())
+    at = data.index(b"\x7e\x02\x0a\x00")  # the first RK record: type 0x027E, 10 bytes
+    data[at + 4 : at + 8] = (65535).to_bytes(2, "little") + (255).to_bytes(2, "little")
+    path = tmp_path / "far.xls"
+    path.write_bytes(bytes(data))
+    _, [sheet] = _read(path)
+    assert isinstance(sheet, SheetRefused) and sheet.cell == "IV65536"
