@@ -553,9 +553,11 @@ def _print_inspection(info: Any) -> None:
         if sh.layout == "table":
             head += f", {sh.replies} reply rows"
         out.print(head)
-        if sh.layout in ("empty", "none"):
+        if sh.layout in ("empty", "none", "refused"):
             if sh.layout == "none":
                 out.print("    [red]no survey found: no customer column with items[/red]")
+            if sh.refused:
+                out.print(f"    [red]not read: {_esc(sh.refused)}[/red]")
             continue
         table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2, 0, 4))
         for name in ("Cell", "Header", "Became", "Why"):

@@ -150,6 +150,17 @@ class Limits(_Strict):
     ratio_applies_above_bytes: int = Field(
         default=10 * 1024**2, ge=0, description="...this many bytes is rejected before parsing."
     )
+    max_sheet_cells: int = Field(
+        default=16_000_000,
+        gt=0,
+        description="A sheet whose used range (first to last cell) spans more cells is refused "
+        "before it is loaded: a stray far cell would otherwise take all memory.",
+    )
+    max_text_bytes: int = Field(
+        default=256 * 1024**2,
+        gt=0,
+        description="A .csv/.tsv/.txt file larger than this is refused unread.",
+    )
 
 
 class Capa(_Strict):
@@ -224,7 +235,9 @@ class Rules(_Strict):
     dates: Dates = Field(default_factory=Dates, description="Reading reply dates.")
     headers: Headers = Field(description="Header and label aliases for import.")
     marks: Marks = Field(description="Tick marks and 'not answered' texts.")
-    limits: Limits = Field(default_factory=Limits, description="Resource limits for reading xlsx.")
+    limits: Limits = Field(
+        default_factory=Limits, description="Resource limits for reading input files."
+    )
     capa: Capa = Field(default_factory=Capa, description="Corrective-action (CAPA) settings.")
     survey: Survey = Field(default_factory=Survey, description="Blank survey forms (csat survey).")
     comments: Comments = Field(

@@ -77,7 +77,10 @@ def test_json_folder_paths_and_skipped(samples: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["period"] is None
     assert doc["skipped"] == [
-        {"file": str(samples / "README.md"), "reason": "not an .xlsx/.xlsm workbook"}
+        {
+            "file": str(samples / "README.md"),
+            "reason": "not a spreadsheet (.xlsx .xlsm .xlsb .xls .ods .csv .tsv .txt)",
+        }
     ]
     forms = [s for s in doc["scored"] if s["source"]["row"] is None]
     assert {s["source"]["file"] for s in forms} == {

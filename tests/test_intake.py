@@ -237,14 +237,14 @@ def test_folder_recursion_skips_and_lock_files(rules: Rules, samples: Path) -> N
     (samples / "sub" / "deeper").mkdir(parents=True)
     shutil.copy(DATA / "returned-form-zh-苏州科创.xlsx", samples / "sub" / "deeper" / "again.xlsx")
     (samples / "~$consolidated-2024H1.xlsx").write_bytes(b"lock")
-    (samples / "notes.csv").write_text("a,b\n")
+    (samples / "notes.docx").write_text("a,b\n")
     run = score_files([str(samples)], rules, H1)
     assert len(run.scored) == 33
     files = {s.response.source.file for s in run.scored}
     assert str(samples / "sub" / "deeper" / "again.xlsx") in files
     assert sorted(s.file for s in run.skipped) == [
         str(samples / "README.md"),
-        str(samples / "notes.csv"),
+        str(samples / "notes.docx"),
     ]
 
 

@@ -15,7 +15,7 @@ from csat.intake.cells import is_blank
 from csat.intake.files import InputFile
 from csat.intake.form import FormLayout, find_form
 from csat.intake.grid import Sheet, cell_name, column_letter
-from csat.intake.readers import UnreadableWorkbook, open_book
+from csat.intake.readers import SheetRefused, UnreadableWorkbook, open_book
 from csat.intake.scales import ScaleChoice
 from csat.intake.table import TablePlan, find_table, plan_table
 
@@ -31,7 +31,7 @@ class ColumnInfo:
 @dataclass
 class SheetInfo:
     name: str
-    layout: str  # table | form | empty | none
+    layout: str  # table | form | empty | none | refused
     header_rows: list[int] | None = None  # 1-based first and last header row
     columns: list[ColumnInfo] = field(default_factory=list)
     scale: str | None = None
@@ -41,6 +41,7 @@ class SheetInfo:
     rows_skipped: list[dict[str, Any]] = field(default_factory=list)
     blank_rows: int = 0
     missing_items: list[str] = field(default_factory=list)
+    refused: str | None = None  # why a reader would not load the sheet
 
 
 @dataclass
@@ -77,8 +78,13 @@ def inspect_file(item: InputFile, rules: Rules, scale: str | None = None) -> Fil
     return info
 
 
-def _sheets(sheets: Iterator[Sheet], rules: Rules, scale: str | None) -> Iterator[SheetInfo]:
+def _sheets(
+    sheets: Iterator[Sheet | SheetRefused], rules: Rules, scale: str | None
+) -> Iterator[SheetInfo]:
     for sheet in sheets:
+        if isinstance(sheet, SheetRefused):
+            yield SheetInfo(sheet.name, "refused", refused=f"{sheet.cell}: {sheet.reason}")
+            continue
         if not any(not is_blank(v) for row in sheet.rows for v in row):
             yield SheetInfo(sheet.name, "empty")
             continue

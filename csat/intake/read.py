@@ -19,7 +19,7 @@ from csat.intake.files import InputFile
 from csat.intake.form import FormLayout, find_form, read_form
 from csat.intake.grid import Sheet
 from csat.intake.raw import RawResponse
-from csat.intake.readers import UnreadableWorkbook, open_book
+from csat.intake.readers import SheetRefused, UnreadableWorkbook, open_book
 from csat.intake.table import TablePlan, find_table, plan_table, read_table
 from csat.models import Notice, Rejection, Response, Skipped
 from csat.periods import Period, parse_period, period_of
@@ -56,6 +56,10 @@ def read_file(
             period = own.period
         any_data = False
         for sheet in book.sheets:
+            if isinstance(sheet, SheetRefused):
+                any_data = True
+                yield Rejection(shown, sheet.name, sheet.cell, sheet.reason)
+                continue
             if not any(not is_blank(v) for row in sheet.rows for v in row):
                 continue  # Excel's empty Sheet2, Sheet3
             any_data = True

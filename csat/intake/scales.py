@@ -213,10 +213,7 @@ class ValueMap:
         if value is None:
             return None
         if isinstance(value, CellError):
-            raise BadRating(
-                f"the cell holds the error {value} for {{item}}, not a rating: correct the "
-                "formula or type the rating"
-            )
+            raise BadRating(f"{{item}}: {value.reason}")
         if isinstance(value, bool):
             raise BadRating(f"'{value}' is not a rating for {{item}}")
         if isinstance(value, int | float):

@@ -1,0 +1,155 @@
+"""Safety of zip-based workbooks (xlsx, xlsm, xlsb, ods) before any parser opens them.
+
+The central directory is read once: every member's declared size and ratio is checked against
+the limits (a zip bomb is refused before a byte is inflated). Which parser could expand an XML
+entity? Measured: none of those that run. calamine's XML reader (quick-xml) never expands a DTD
+entity (a billion-laughs sharedStrings.xml or styles.xml fails at once with "unrecognized
+entity"), csat reads workbook.xml and the relationships with regular expressions, and the
+custom properties with defusedxml, which refuses a DTD. The DTD check (Excel never writes one)
+is kept where it costs nothing: on the parts csat reads anyway (workbook, relationships, each
+worksheet while its used range is scanned, ods content.xml). Parts only calamine parses
+(sharedStrings, styles) and parts nobody parses (themes, drawings, media) are not opened:
+that is what keeps a small file cheap (tests/test_readers.py shows both kinds refused).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from defusedxml import ElementTree as DefusedET
+
+from csat.config import Limits
+from csat.intake.readers.base import UnreadableWorkbook
+
+_PROLOGUE_BYTES = 4096
+_ROOT = re.compile(rb"<(?![?!])")
+
+
+@dataclass
+class Package:
+    """An opened, checked package: the zip, the sheets' parts (xlsx/xlsb) and csat's marks."""
+
+    zf: zipfile.ZipFile
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> member name
+    marks: dict[str, str] = field(default_factory=dict)
+
+
+def open_package(zf: zipfile.ZipFile, fmt: str, limits: Limits) -> Package:
+    """Check an opened zip-based workbook; the caller closes `Package.zf`."""
+    try:
+        members = {m.filename: m for m in zf.infolist()}
+        for m in members.values():
+            check_member_size(m, limits)
+        kind = "xlsx" if fmt in ("xlsx", "xlsm") else fmt
+        pkg = Package(zf)
+        if kind in ("xlsx", "xlsb"):
+            pkg.sheet_parts = _sheet_parts(zf, members, kind)
+        if "docProps/custom.xml" in members:
+            with zf.open("docProps/custom.xml") as fh:
+                pkg.marks = _csat_properties(fh.read(1 << 20))
+        return pkg
+    except UnreadableWorkbook:
+        zf.close()
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError):
+        zf.close()
+        raise UnreadableWorkbook(
+            "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
+        ) from None
+
+
+def check_member_size(m: zipfile.ZipInfo, limits: Limits) -> None:
+    size, packed = m.file_size, max(m.compress_size, 1)
+    if size > limits.max_member_bytes or (
+        size > limits.ratio_applies_above_bytes and size / packed > limits.max_ratio
+    ):
+        raise UnreadableWorkbook(
+            f"refused: part {m.filename} would inflate to {size:,} bytes from {packed:,} "
+            "(a zip bomb or far beyond a survey's size)"
+        )
+
+
+def check_xml_head(head: bytes, name: str) -> None:
+    """Refuse a part whose prologue (all before the root element) declares a DTD or entities.
+
+    A DTD can only stand before the root element, so the prologue is all there is to check."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    root = _ROOT.search(head)
+    prologue = head[: root.start()] if root else head
+    upper = prologue.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise UnreadableWorkbook(
+            f"refused: part {name} declares a DTD/entities, which Excel never writes"
+        )
+    if root is None and len(head) >= _PROLOGUE_BYTES:
+        raise UnreadableWorkbook(
+            f"refused: part {name} does not start like an Excel part (no root element in its "
+            "first 4 KB)"
+        )
+
+
+def _sheet_parts(
+    zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], kind: str
+) -> dict[str, str]:
+    """Sheet name -> its part, from the workbook's relationships (xlsx; xlsb's rels are XML)."""
+    rels_name = f"xl/_rels/workbook.{'xml' if kind == 'xlsx' else 'bin'}.rels"
+    if rels_name not in members:
+        return {}
+    data = zf.read(rels_name)
+    check_xml_head(data[:_PROLOGUE_BYTES], rels_name)
+    targets = {}
+    for tag in _RELATIONSHIP.finditer(data):
+        attrs = dict(_ATTR.findall(tag.group()))
+        target = _unescape(attrs.get(b"Target", b"").decode("utf-8", "replace"))
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        targets[attrs.get(b"Id", b"").decode("utf-8", "replace")] = posixpath.normpath(path)
+    if kind == "xlsx":
+        return _xlsx_sheet_names(zf, targets)
+    from csat.intake.readers.ranges import xlsb_sheet_parts
+
+    return xlsb_sheet_parts(zf, targets)
+
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _xlsx_sheet_names(zf: zipfile.ZipFile, targets: dict[str, str]) -> dict[str, str]:
+    xml = zf.read("xl/workbook.xml")
+    check_xml_head(xml[:_PROLOGUE_BYTES], "xl/workbook.xml")
+    found = {}
+    for tag in _SHEET.finditer(xml):
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag.group())}
+        name = _unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        part = targets.get(attrs.get(b"id", b"").decode("ascii", "replace"))
+        if part:
+            found[name] = part
+    return found
+
+
+def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
+        text = text.replace(entity, char)
+    text = re.sub(r"&#x([0-9a-fA-F]+);", lambda m: chr(int(m.group(1), 16)), text)
+    text = re.sub(r"&#([0-9]+);", lambda m: chr(int(m.group(1))), text)
+    return text.replace("&amp;", "&")
+
+
+def _csat_properties(xml: bytes) -> dict[str, str]:
+    try:
+        root = DefusedET.fromstring(xml)
+    except Exception:  # a damaged properties part is not our business: no csat marks
+        return {}
+    found = {}
+    for prop in root:
+        name = prop.get("name", "")
+        if name.startswith("csat-") and len(prop):
+            found[name] = (prop[0].text or "").strip()
+    return found
