@@ -107,6 +107,11 @@ class Headers(_Strict):
         description="Submission-time columns of survey platforms: the reply date when a sheet "
         "has no date column.",
     )
+    recommend: list[str] = Field(
+        default_factory=list,
+        description="The 0-10 'would you recommend us' question (NPS): reported beside the "
+        "score, never part of it. Found inside a longer question too.",
+    )
     ignore: list[str] = Field(
         default_factory=list,
         description="Columns known to hold no answer (platform metadata, the respondent's own "

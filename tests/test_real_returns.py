@@ -245,3 +245,23 @@ def test_a_printed_options_column_beside_the_answer_is_not_the_answer(
         rows.append([item, "/".join(OPTIONS), OPTIONS[i % 2]])
     [s] = score_files([str(workbook("printed.xlsx", rows))], rules).scored
     assert s.total == 95.0  # 25 + 18 + 20 + 13 + 10 + 4 + 5
+
+
+def test_a_recommend_question_is_read_beside_the_score_never_into_it(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
+    head = ["Company", "Completion time", "Product quality", "RoHS", "Service", "Delivery date",
+            "How likely are you to recommend our service to a colleague?"]  # fmt: skip
+    path = workbook(
+        "nps.xlsx",
+        [
+            head,
+            ["Acme", "2024-06-12", 5, 5, 5, 5, 9],
+            ["Beta", "2024-06-12", 5, 5, 5, 5, 11],
+        ],
+    )
+    run = score_files([str(path)], rules)
+    [acme] = run.scored
+    assert acme.response.recommend == 9 and acme.total == 100.0
+    [rej] = run.rejected
+    assert rej.cell == "G3" and "0-10" in rej.reason

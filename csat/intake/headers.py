@@ -27,7 +27,10 @@ _TRAILING_PUNCT = re.compile(r"[?？。.!！]+$")
 _CONTAINED_FIELD_MIN = 4
 # Longer texts are instructions or notes, not questions: nothing is looked for inside them.
 _QUESTION_MAX = 80
-_CONTAINABLE_FIELDS = frozenset({"customer", "comments", "customer_code"})
+_CONTAINABLE_FIELDS = frozenset({"customer", "comments", "customer_code", "recommend"})
+# Found inside a question before any item is: "How likely are you to recommend our service?"
+# asks for a recommendation, not a service rating.
+_FIRST_FIELDS = frozenset({"recommend"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,10 @@ class HeaderMatcher:
             if hit is not None:
                 kind, name = hit
                 return HeaderMatch(kind, name, f"{what} '{piece}'")
+            if len(piece) <= _QUESTION_MAX:
+                for alias, name in self._fields:
+                    if name in _FIRST_FIELDS and alias in piece:
+                        return HeaderMatch("field", name, f"{what} contains '{alias}'")
             contained = {
                 key
                 for alias, key, word in self._items

@@ -21,4 +21,5 @@ class RawResponse:
     span: str | None
     customer_cell: str | None
     problems: list[Rejection] = field(default_factory=list)
+    recommend: int | None = None  # 0-10, the NPS question, when the sheet asks it
     blank: bool = False  # a form with no answer in it at all (csat's own: not filled in yet)

@@ -296,6 +296,7 @@ def finish(
         period=str(period) if period else _period_name(reply_date, rules.cadence.value),
         ratings=raw.ratings,
         comments=comments,
+        recommend=raw.recommend,
         source=raw.source,
         cells=raw.cells,
         span=raw.span,

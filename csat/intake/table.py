@@ -27,6 +27,7 @@ from csat.intake.scales import (
     declared_numbers,
     header_range,
     other_range_reason,
+    parse_text,
     rating_word,
 )
 from csat.models import Rejection, Source
@@ -333,6 +334,8 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
     customer_col = f["customer"]
     code_col, comments_col = f.get("customer_code"), f.get("comments")
     date_col = f.get("date", f.get("submitted"))
+    recommend_col = f.get("recommend")
+    recommend_letter = column_letter(c0 + recommend_col) if recommend_col is not None else ""
     items = [
         (key, col, column_letter(c0 + col), rules.items[key].labels.zh)
         for key, col in layout.items.items()
@@ -373,6 +376,19 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
                 ratings[key] = level(value, label)
             except BadRating as exc:
                 problems.append(Rejection(file, name, letter + n, str(exc)))
+        recommend = None
+        if recommend_col is not None and not is_blank(row[recommend_col]):
+            recommend = _recommend(row[recommend_col])
+            if recommend is None:
+                problems.append(
+                    Rejection(
+                        file,
+                        name,
+                        recommend_letter + n,
+                        f"'{as_text(row[recommend_col])}' is not a 0-10 answer to the recommend "
+                        "question: write a whole number from 0 to 10, or leave it empty",
+                    )
+                )
         yield RawResponse(
             customer=as_text(row[customer_col]),
             customer_code=as_text(row[code_col]) if code_col is not None else None,
@@ -385,4 +401,19 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
             span=f"{first_letter}{n}:{last_letter}{n}",
             customer_cell=customer_letter + n,
             problems=problems,
+            recommend=recommend,
         )
+
+
+def _recommend(value: Any) -> int | None:
+    """A 0-10 recommend answer (9, 9.0, "9", "9分"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        parsed = parse_text(value)
+        if parsed.word is not None or parsed.stars is not None or parsed.number is None:
+            return None
+        value = parsed.number
+    if isinstance(value, int | float) and float(value).is_integer() and 0 <= value <= 10:
+        return int(value)
+    return None
