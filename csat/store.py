@@ -134,6 +134,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (period, customer_code)
     );
     """,
+    # 6: what happened to imports besides recording them (read again, removed): the audit trail
+    """
+    CREATE TABLE import_history (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        import_id INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -198,6 +210,11 @@ class CapaRecord:
 def customer_key(customer: str, code: str | None) -> str:
     """SPEC §3: the customer code when present, else the normalised name."""
     return f"code:{normalize(code)}" if code else f"name:{normalize(customer)}"
+
+
+def _file_name(path: str) -> str:
+    """The file name a re-sent file keeps, wherever it was saved (case as Windows sees it)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1].casefold()
 
 
 def file_sha256(path: Path) -> str:
@@ -279,14 +296,21 @@ class Store:
         now: datetime,
     ) -> Iterator[ScoredResponse | Rejection | Skipped | ImportResult]:
         """Record one file's outcomes in one transaction, yielding each as it is stored and then
-        the ImportResult. A file recorded before (same SHA-256) records nothing."""
+        the ImportResult. A file recorded before (same SHA-256) records nothing, unless that
+        import recorded no response (every row rejected, or the file unreadable): then it is
+        forgotten and read again, e.g. under a --period given this time."""
         with self._write() as conn:
             row = conn.execute(
-                "SELECT id, path, imported_at FROM imports WHERE sha256 = ?", (sha256,)
+                "SELECT id, path, imported_at, "
+                "(SELECT count(*) FROM responses WHERE import_id = imports.id) "
+                "FROM imports WHERE sha256 = ?",
+                (sha256,),
             ).fetchone()
-            if row is not None:
-                yield ImportResult(None, already=ImportRecord(*row))
+            if row is not None and row[3]:
+                yield ImportResult(None, already=ImportRecord(*row[:3]))
                 return
+            if row is not None:
+                self._forget_import(conn, row[0], now, "read again", "it recorded no response")
             conn.execute(
                 "INSERT OR IGNORE INTO rules (sha256, content, first_used) VALUES (?, ?, ?)",
                 (rules_sha256, rules_text, now.isoformat(timespec="seconds")),
@@ -328,6 +352,20 @@ class Store:
                 [(p, rules_sha256) for p in sorted(periods)],
             )
             yield result
+
+    @staticmethod
+    def _forget_import(
+        conn: sqlite3.Connection, import_id: int, now: datetime, event: str, detail: str
+    ) -> None:
+        """Delete an import row with its rejections (its responses are gone already), noting it
+        in import_history."""
+        conn.execute(
+            "INSERT INTO import_history (at, event, import_id, path, sha256, detail) "
+            "SELECT ?, ?, id, path, sha256, ? FROM imports WHERE id = ?",
+            (now.isoformat(timespec="seconds"), event, detail, import_id),
+        )
+        conn.execute("DELETE FROM rejections WHERE import_id = ?", (import_id,))
+        conn.execute("DELETE FROM imports WHERE id = ?", (import_id,))
 
     @staticmethod
     def _insert_response(conn: sqlite3.Connection, import_id: int, s: ScoredResponse) -> None:
@@ -542,14 +580,33 @@ class Store:
 
     def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
         """Rejections of every import that recorded a response in these periods or was run with
-        --period for the report's period."""
+        --period for the report's period, except those a corrected file superseded: a later
+        import of a file with the same name that recorded responses from the same sheet (any
+        sheet, for a rejection of the whole file)."""
         marks = ",".join("?" * len(periods))
         query = (
-            "SELECT i.path, j.sheet, j.cell, j.reason FROM rejections j "
+            "SELECT i.path, j.sheet, j.cell, j.reason, i.id FROM rejections j "
             "JOIN imports i ON i.id = j.import_id WHERE i.period = ? OR i.id IN "
             f"(SELECT import_id FROM responses WHERE period IN ({marks})) ORDER BY j.id"
         )
-        return [Rejection(*row) for row in self.conn.execute(query, [period_given, *periods])]
+        rows = self.conn.execute(query, [period_given, *periods]).fetchall()
+        if not rows:
+            return []
+        later: dict[str, list[tuple[int, str | None]]] = {}
+        for import_id, path, sheet in self.conn.execute(
+            "SELECT DISTINCT i.id, i.path, r.sheet FROM responses r "
+            "JOIN imports i ON i.id = r.import_id WHERE i.id > ?",
+            (min(row[4] for row in rows),),
+        ):
+            later.setdefault(_file_name(path), []).append((import_id, sheet))
+
+        def superseded(path: str, sheet: str | None, import_id: int) -> bool:
+            return any(
+                other > import_id and (sheet is None or sheet == other_sheet)
+                for other, other_sheet in later.get(_file_name(path), [])
+            )
+
+        return [Rejection(*row[:4]) for row in rows if not superseded(row[0], row[1], row[4])]
 
 
 _CAPA_COLUMNS = (

@@ -232,3 +232,67 @@ def test_missing_database_is_not_created_for_reading(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="csat score"):
         Store.open(tmp_path / "none.db", create=False)
     assert not (tmp_path / "none.db").exists()
+
+
+# ---------------------------------------------------------------- issue 10.1: rejected files
+
+
+def _dateless(path: Path) -> Path:
+    from conftest import write_workbook
+
+    header = [c for c in TABLE_HEADER if c != "回复日期"]
+    return write_workbook(path, {"S": [header, [1, "甲公司", "A1", *["非常满意"] * 7, "x"]]})
+
+
+def test_a_file_whose_rows_were_all_rejected_imports_again_under_new_options(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    db = tmp_path / "h.db"
+    table = _dateless(tmp_path / "t.xlsx")
+    with Store.open(db) as store:
+        first = record(store, loaded, table, period=None)
+        assert [type(g).__name__ for g in first] == ["Rejection", "Recorded"]
+        again = record(store, loaded, table, period="2024H1")
+        assert not any(isinstance(g, Skipped) for g in again), again
+        [done] = [g for g in again if isinstance(g, Recorded)]
+        assert done.result.responses == 1
+        assert [s.response.customer for s in store.responses(["2024H1"])] == ["甲公司"]
+        # the old rejection ("no reply date") is gone with the import that made it
+        assert store.rejections_for(["2024H1"], "2024H1") == []
+        # and now it is imported: a third run records nothing new
+        [note] = record(store, loaded, table, period="2024H1")
+        assert isinstance(note, Skipped) and "already imported" in note.reason
+    assert count(db, "imports") == 1 and count(db, "rejections") == 0
+
+
+def test_a_corrected_file_supersedes_the_rejections_of_the_old_one(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    import openpyxl
+
+    sent = tmp_path / "first" / "consolidated-2024H1.xlsx"
+    sent.parent.mkdir()
+    sent.write_bytes((DATA / "consolidated-2024H1.xlsx").read_bytes())
+    fixed = tmp_path / "resent" / "consolidated-2024H1.xlsx"
+    fixed.parent.mkdir()
+    wb = openpyxl.load_workbook(sent)
+    wb["2024上半年"]["F17"] = "较满意"  # the customer corrected the unknown rating '很好'
+    wb.save(fixed)
+    with Store.open(tmp_path / "h.db") as store:
+        record(store, loaded, sent)
+        assert [r.cell for r in store.rejections_for(["2024H1"], "2024H1")] == ["F17"]
+        record(store, loaded, fixed)
+        assert store.rejections_for(["2024H1"], "2024H1") == []
+        counted = [s for s in store.responses(["2024H1"]) if not s.superseded]
+        assert len(counted) == 30
+
+
+def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path, loaded: LoadedRules) -> None:
+    broken = tmp_path / "later.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not yet complete")
+    with Store.open(tmp_path / "h.db") as store:
+        [rejected, _] = record(store, loaded, broken)
+        assert isinstance(rejected, Rejection)
+        # the same bytes again: still unreadable, reported again rather than "already imported"
+        again = record(store, loaded, broken)
+        assert isinstance(again[0], Rejection), again
