@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -101,12 +102,12 @@ def _errors() -> Iterator[None]:
     except (typer.Exit, typer.Abort):
         raise
     except UsageError as exc:
-        err.print(f"[red]Error:[/red] {exc}")
+        err.print(f"[red]Error:[/red] {_esc(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from None
     except ConfigError as exc:
         err.print("[red]Error:[/red] the scoring rules are not valid:")
         for problem in exc.problems:
-            err.print(f"  • {problem}", markup=False)
+            err.print(f"  • {_esc(str(problem))}")
         raise typer.Exit(EXIT_FATAL) from None
     except CsatError as exc:
         err.print(f"[red]Error:[/red] {_esc(str(exc))}")
@@ -123,7 +124,7 @@ def _errors() -> Iterator[None]:
         if _state["debug"]:
             raise
         err.print(
-            f"[red]Error:[/red] unexpected {type(exc).__name__}: {exc}\n"
+            f"[red]Error:[/red] unexpected {type(exc).__name__}: {_esc(str(exc))}\n"
             "This is a bug in csat; run again with --debug and report the traceback."
         )
         raise typer.Exit(EXIT_FATAL) from None
@@ -221,7 +222,7 @@ def _progress_callback() -> Any:
     def update(done: int, total: int, current: str) -> None:
         if done == 0:
             progress.start()
-        progress.update(task, completed=done, total=total, description=f"Reading {current}")
+        progress.update(task, completed=done, total=total, description=f"Reading {_esc(current)}")
         if done == total:
             progress.stop()
 
@@ -266,7 +267,12 @@ def _print_human(
         for col in ("File", "Sheet", "Cell", "Reason"):
             rt.add_column(col, overflow="fold")
         for r in rejected:
-            rt.add_row(r.file, r.sheet or "", r.cell or "", f"[red]{_esc(r.reason)}[/red]")
+            rt.add_row(
+                _esc(r.file),
+                _esc(r.sheet or ""),
+                _esc(r.cell or ""),
+                f"[red]{_esc(r.reason)}[/red]",
+            )
         out.print(rt)
     for s in skipped:
         out.print(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
@@ -311,11 +317,27 @@ def _score_row(s: ScoredResponse, rules: Any) -> list[str]:
     ]
 
 
+# Characters that would drive the terminal rather than be shown: C0 controls but tab and newline
+# (ESC starts CSI/OSC sequences: clear screen, OSC 52 clipboard, OSC 8 links; CR overwrites a
+# line), DEL, C1 controls (0x9b is a one-byte CSI), bidi overrides and isolates (text shown in
+# another order than stored), and lone surrogates (undecodable bytes of a file name).
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _esc(text: str) -> str:
-    """Customer text is data: escape Rich markup in it."""
+    """Untrusted text (customer names, comments, file and sheet names, CAPA texts) for the
+    terminal: control characters shown as \\xNN instead of obeyed, Rich markup escaped. The one
+    place every command's human output goes through; --json prints the text exactly."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(_TERMINAL_UNSAFE.sub(_visible, text))
 
 
 @app.command()
