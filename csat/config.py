@@ -415,7 +415,7 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks_, list[ConfigProblem]
     ends), nesting deeper than MAX_YAML_DEPTH, keys that are not plain text, numbers too long to
     be numbers."""
 
-    def problem(mark: yaml.Mark | None, field: str, message: str) -> ConfigProblem:
+    def problem(mark: Any, field: str, message: str) -> ConfigProblem:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         return ConfigProblem(shown, line, col, field, message)
 
