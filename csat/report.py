@@ -17,8 +17,8 @@ from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
-from csat.render.atomic import write_atomically
-from csat.render.capa import write_capa_forms
+from csat.render.atomic import FolderSwap
+from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
 from csat.render.workbook import ReportView, StatisticsWorkbook
 from csat.scoring import Scorer
@@ -53,7 +53,13 @@ def build_report(
     templates: Path | None = None,
 ) -> ReportResult:
     """Write the workbook and the CAPA forms of `period`; `templates` (./templates) may
-    override the packaged Jinja templates."""
+    override the packaged Jinja templates.
+
+    The report set (workbook, capa/ forms, index) is written into a temporary folder beside
+    OUT/PERIOD and swapped into place at the end; the CAPAs issued and judged are recorded in one
+    store transaction committed only after the swap. A failure or interruption anywhere leaves
+    the earlier report set and the store as they were."""
+    check_templates(templates)  # a broken template stops us before anything is written
     recorded = {p: parse_period(p) for p in store.recorded_periods()}
     groups: dict[Period, list[str]] = {}
     for name, p in recorded.items():
@@ -150,17 +156,27 @@ def build_report(
         book.finish(view)
         return view
 
-    view = write_atomically(target, write)
-    forms = write_capa_forms(
-        list(view.capas.values()),
-        report_rules,
-        lang,
-        target.parent / "capa",
-        str(period),
-        today,
-        templates,
-    )
-    return ReportResult(target, view, forms)
+    with FolderSwap(target.parent) as swap:
+        try:
+            with store.transaction():
+                view = write(swap.temp / target.name)
+                forms = write_capa_forms(
+                    list(view.capas.values()),
+                    report_rules,
+                    lang,
+                    swap.temp / "capa",
+                    str(period),
+                    today,
+                    templates,
+                )
+                swap.swap()
+        except OSError as exc:
+            raise CsatError(
+                f"cannot write the report into {target.parent}: {exc.strerror or exc}; "
+                "the earlier report and the CAPAs are unchanged"
+            ) from None
+        swap.finish()
+    return ReportResult(target, view, [target.parent / "capa" / f.name for f in forms])
 
 
 def _before(name: str, period: Period) -> bool:

@@ -207,6 +207,21 @@ class CapaRecord:
         return self.status in ("open", "reopened") and self.due_date < today
 
 
+def describe_sqlite_error(path: Path, exc: sqlite3.Error) -> str:
+    """What a failed write means for the user, and what to do about it."""
+    text = str(exc)
+    if "malformed" in text or "not a database" in text:
+        return f"{path} is damaged ({text}); restore a backup (nothing was changed)"
+    if "readonly" in text or "read-only" in text:
+        return (
+            f"{path} is read-only ({text}): make it writable (chmod u+w, chattr -i) or use "
+            "--db for another file; it is unchanged"
+        )
+    if "disk" in text or "full" in text:
+        return f"cannot write {path}: {text} (is the disk full?); it is unchanged"
+    return f"cannot use {path}: {text}; it is unchanged"
+
+
 def customer_key(customer: str, code: str | None) -> str:
     """SPEC §3: the customer code when present, else the normalised name."""
     return f"code:{normalize(code)}" if code else f"name:{normalize(customer)}"
@@ -274,14 +289,41 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the lock up front; rolled back on any exception,
-        including KeyboardInterrupt and a generator closed half-way."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        including KeyboardInterrupt and a generator closed half-way. Inside `transaction()` it
+        is a savepoint of the outer transaction, committed only with it."""
+        if self.conn.in_transaction:
+            self.conn.execute("SAVEPOINT inner")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK TO inner")
+                self.conn.execute("RELEASE inner")
+                raise
+            self.conn.execute("RELEASE inner")
+            return
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolls back by itself when the connection closes
+            raise StoreError(describe_sqlite_error(self.path, exc)) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one: all are committed when the block ends, none if it raises (a
+        report's CAPAs are committed only once its files are in place)."""
+        with self._write():
+            yield
 
     # ---------------------------------------------------------------- recording
 
@@ -702,7 +744,8 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     finally:
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
     if app_id != APPLICATION_ID and (tables or version):
         raise StoreError(f"{path} is not a csat database; use --db to choose another file")
     if version > SCHEMA_VERSION:
