@@ -23,7 +23,7 @@ from csat.capa import CapaPlan, next_status
 from csat.customers import Customer
 from csat.errors import CsatError
 from csat.models import Flag, Rejection, Response, ScoredResponse, Skipped, Source
-from csat.periods import Period
+from csat.periods import Period, parse_period
 from csat.text import normalize
 
 APPLICATION_ID = 0x43534154  # "CSAT": marks a database as ours
@@ -169,6 +169,54 @@ class ImportResult:
     responses: int = 0
     rejections: int = 0
     already: ImportRecord | None = None
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """One import as `csat imports list` shows it."""
+
+    id: int
+    path: str
+    sha256: str
+    imported_at: str
+    period: str | None  # the --period it was run with
+    periods: tuple[str, ...]  # the periods its responses answer
+    responses: int
+    rejections: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "sha256": self.sha256,
+            "imported_at": self.imported_at,
+            "period_option": self.period,
+            "periods": list(self.periods),
+            "responses": self.responses,
+            "rejections": self.rejections,
+        }
+
+
+@dataclass(frozen=True)
+class RemovedImport:
+    """What `csat imports remove` took away with the import."""
+
+    summary: ImportSummary
+    capas_removed: tuple[str, ...]
+    capas_kept: tuple[str, ...]  # still backed by a reply of another import
+    judgments_reset: tuple[str, ...]  # effectiveness judged from one of its replies
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "import": self.summary.as_json(),
+            "capas_removed": list(self.capas_removed),
+            "capas_kept": list(self.capas_kept),
+            "judgments_reset": list(self.judgments_reset),
+        }
+
+
+class ImportInUse(StoreError):
+    """The import caused CAPAs that have moved on (closed, verified, reopened)."""
 
 
 @dataclass
@@ -437,6 +485,97 @@ class Store:
             [(response_id, item, level, r.cells.get(item)) for item, level in r.ratings.items()],
         )
 
+    # ---------------------------------------------------------------- imports
+
+    def imports(self) -> list[ImportSummary]:
+        """Every import recorded, oldest first."""
+        rows = self.conn.execute(
+            "SELECT i.id, i.path, i.sha256, i.imported_at, i.period, "
+            "(SELECT group_concat(DISTINCT period) FROM responses WHERE import_id = i.id), "
+            "(SELECT count(*) FROM responses WHERE import_id = i.id), "
+            "(SELECT count(*) FROM rejections WHERE import_id = i.id) "
+            "FROM imports i ORDER BY i.id"
+        )
+        return [_import_summary(row) for row in rows]
+
+    def remove_import(self, import_id: int, now: datetime) -> RemovedImport:
+        """Remove an import with its responses, ratings and rejections, the CAPAs only its
+        replies caused (still open: refused with ImportInUse when one has moved on) and the
+        effectiveness judged from its replies; noted in import_history. One transaction."""
+        with self._write() as conn:
+            summary = next((i for i in self.imports() if i.id == import_id), None)
+            if summary is None:
+                raise StoreError(f"no import #{import_id}: csat imports list shows them")
+            keys = conn.execute(
+                "SELECT DISTINCT period, customer_key FROM responses WHERE import_id = ?",
+                (import_id,),
+            ).fetchall()
+            removed: list[str] = []
+            kept: list[str] = []
+            moved_on: list[str] = []
+            for number, capa_period, key, status in conn.execute(
+                "SELECT number, period, customer_key, status FROM capas ORDER BY number"
+            ).fetchall():
+                inside = [p for p, k in keys if k == key and _contains(capa_period, p)]
+                if not inside:
+                    continue
+                others = conn.execute(
+                    "SELECT period FROM responses WHERE customer_key = ? AND import_id != ?",
+                    (key, import_id),
+                ).fetchall()
+                if any(_contains(capa_period, p) for (p,) in others):
+                    kept.append(number)
+                elif status != "open":
+                    moved_on.append(f"{number} ({status})")
+                else:
+                    removed.append(number)
+            if moved_on:
+                raise ImportInUse(
+                    f"import #{import_id} ({summary.path}) caused CAPAs that have moved on: "
+                    f"{', '.join(moved_on)}; nothing was removed. Reopen or settle them first"
+                )
+            reset = []
+            for number, evidence in conn.execute(
+                "SELECT number, evidence FROM capas WHERE evidence IS NOT NULL"
+            ).fetchall():
+                source = (orjson.loads(evidence).get("source") or {}).get("file")
+                if source == summary.path and orjson.loads(evidence).get("period") in (
+                    summary.periods
+                ):
+                    reset.append(number)
+            for number in reset:
+                conn.execute(
+                    "UPDATE capas SET effectiveness = NULL, evidence = NULL WHERE number = ?",
+                    (number,),
+                )
+            for number in removed:
+                conn.execute("UPDATE capas SET repeat_of = NULL WHERE repeat_of = ?", (number,))
+                conn.execute("DELETE FROM capas WHERE number = ?", (number,))
+            conn.execute(
+                "DELETE FROM ratings WHERE response_id IN "
+                "(SELECT id FROM responses WHERE import_id = ?)",
+                (import_id,),
+            )
+            conn.execute("DELETE FROM responses WHERE import_id = ?", (import_id,))
+            conn.execute(
+                "DELETE FROM period_rules WHERE period NOT IN (SELECT period FROM responses)"
+            )
+            detail = orjson.dumps(
+                {
+                    "responses": summary.responses,
+                    "rejections": summary.rejections,
+                    "capas_removed": removed,
+                    "judgments_reset": reset,
+                }
+            ).decode()
+            self._forget_import(conn, import_id, now, "removed", detail)
+        return RemovedImport(summary, tuple(removed), tuple(kept), tuple(reset))
+
+    def import_history(self) -> list[dict[str, object]]:
+        cur = self.conn.execute("SELECT * FROM import_history ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
     # ---------------------------------------------------------------- reading
 
     def period_rules(self, period: str) -> tuple[str, str] | None:
@@ -649,6 +788,28 @@ class Store:
             )
 
         return [Rejection(*row[:4]) for row in rows if not superseded(row[0], row[1], row[4])]
+
+
+def _import_summary(row: tuple[object, ...]) -> ImportSummary:
+    i, path, sha, at, period, periods, responses, rejections = row
+    return ImportSummary(
+        int(str(i)),
+        str(path),
+        str(sha),
+        str(at),
+        None if period is None else str(period),
+        tuple(sorted(str(periods).split(","))) if periods else (),
+        int(str(responses)),
+        int(str(rejections)),
+    )
+
+
+def _contains(outer: str, inner: str) -> bool:
+    """Whether the period `outer` (a CAPA's) holds the period `inner` (a response's)."""
+    try:
+        return outer == inner or parse_period(outer).contains(parse_period(inner))
+    except CsatError:
+        return False
 
 
 _CAPA_COLUMNS = (
