@@ -505,9 +505,10 @@ def survey(
         for customer, language, path in result.written:
             table.add_row(_esc(customer.code), _esc(customer.name), language, _esc(path.name))
         out.print(table)
+        kept = f" ({result.kept} written and recorded before were kept)" if result.kept else ""
         out.print(
             f"{len(result.written)} forms in {_esc(str(result.folder))}, reply by "
-            f"{result.reply_by}; recorded as sent."
+            f"{result.reply_by}; recorded as sent{kept}."
         )
 
 
