@@ -110,7 +110,7 @@ def build_report(
                     if is_current:
                         rejected.append(_no_longer_scorable(result, stored.response.customer))
                     continue
-                key = customer_key(result.response.customer, result.response.customer_code)
+                key = stored.customer_key  # a name tied to a code counts for the code
                 acc.add(result, key)
                 if is_current:
                     book.add_response(result)

@@ -146,6 +146,13 @@ MIGRATIONS: list[str] = [
         detail TEXT NOT NULL
     );
     """,
+    # 7: a reply by name (a sales office's table) counts for the customer code that the sent
+    # forms or an earlier reply tie that name to: the name's key, to find such ties
+    """
+    ALTER TABLE responses ADD COLUMN name_key TEXT;
+    UPDATE responses SET name_key = csat_name_key(customer);
+    CREATE INDEX responses_by_name ON responses (name_key, customer_code);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -227,6 +234,7 @@ class StoredResponse:
     response: Response
     superseded: bool
     import_id: int
+    customer_key: str = ""  # who the reply counts for (a name may be tied to a code)
 
 
 @dataclass(frozen=True)
@@ -307,7 +315,7 @@ class Store:
                 raise StoreError(f"no database at {path}: record surveys first with csat score")
             _create(path)
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = _connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from None
         try:
@@ -419,6 +427,7 @@ class Store:
             import_id = cur.lastrowid
             assert import_id is not None
             result = ImportResult(import_id)
+            sent_ties = self._sent_ties(conn)
             periods: set[str] = set()
             for outcome in outcomes:
                 if isinstance(outcome, Skipped):  # not a survey after all: no import recorded
@@ -433,7 +442,7 @@ class Store:
                     )
                     result.rejections += 1
                 else:
-                    self._insert_response(conn, import_id, outcome)
+                    self._insert_response(conn, import_id, outcome, sent_ties)
                     periods.add(outcome.response.period)
                     result.responses += 1
                 yield outcome
@@ -458,17 +467,66 @@ class Store:
         conn.execute("DELETE FROM imports WHERE id = ?", (import_id,))
 
     @staticmethod
-    def _insert_response(conn: sqlite3.Connection, import_id: int, s: ScoredResponse) -> None:
+    def _sent_ties(conn: sqlite3.Connection) -> dict[str, set[str]]:
+        """Name key -> code keys of the customers sent a form under that name."""
+        ties: dict[str, set[str]] = {}
+        for name, code in conn.execute("SELECT DISTINCT customer, customer_code FROM sent_forms"):
+            ties.setdefault(customer_key(name, None), set()).add(customer_key(name, code))
+        return ties
+
+    @staticmethod
+    def _key_for(
+        conn: sqlite3.Connection, r: Response, sent_ties: dict[str, set[str]]
+    ) -> tuple[str, str]:
+        """(customer key, name key) of a reply: its code when it has one; else the one code
+        its name is tied to by the sent forms or earlier replies (none when two share it).
+        A coded reply also claims the earlier replies by its name alone."""
+        name_key = customer_key(r.customer, None)
+        if r.customer_code:
+            key = customer_key(r.customer, r.customer_code)
+            ties = sent_ties.get(name_key, set()) | {
+                k
+                for (k,) in conn.execute(
+                    "SELECT DISTINCT customer_key FROM responses "
+                    "WHERE name_key = ? AND customer_code IS NOT NULL",
+                    (name_key,),
+                )
+            }
+            if ties <= {key}:
+                conn.execute(
+                    "UPDATE responses SET customer_key = ? "
+                    "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
+                    (key, name_key, name_key),
+                )
+            return key, name_key
+        ties = sent_ties.get(name_key, set()) | {
+            k
+            for (k,) in conn.execute(
+                "SELECT DISTINCT customer_key FROM responses "
+                "WHERE name_key = ? AND customer_code IS NOT NULL",
+                (name_key,),
+            )
+        }
+        return (ties.pop() if len(ties) == 1 else name_key), name_key
+
+    @staticmethod
+    def _insert_response(
+        conn: sqlite3.Connection,
+        import_id: int,
+        s: ScoredResponse,
+        sent_ties: dict[str, set[str]],
+    ) -> None:
         r = s.response
+        key, name_key = Store._key_for(conn, r, sent_ties)
         cur = conn.execute(
             "INSERT INTO responses (import_id, customer, customer_code, customer_key, period, "
-            "reply_date, comments, sheet, row, total, grade, complete) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reply_date, comments, sheet, row, total, grade, complete, name_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 import_id,
                 r.customer,
                 r.customer_code,
-                customer_key(r.customer, r.customer_code),
+                key,
                 r.period,
                 r.date.isoformat() if r.date else None,
                 r.comments,
@@ -477,6 +535,7 @@ class Store:
                 s.total,
                 s.grade,
                 int(s.complete),
+                name_key,
             ),
         )
         response_id = cur.lastrowid
@@ -598,7 +657,7 @@ class Store:
         query = (
             "SELECT r.id, r.customer, r.customer_code, r.period, r.reply_date, r.comments, "
             "i.path, r.sheet, r.row, r.superseded, r.import_id, "
-            "json_group_object(g.item, json_array(g.level, g.cell)) "
+            "json_group_object(g.item, json_array(g.level, g.cell)), r.customer_key "
             "FROM ranked_responses r JOIN imports i ON i.id = r.import_id "
             "JOIN ratings g ON g.response_id = r.id "
             f"WHERE r.period IN ({marks}) GROUP BY r.id ORDER BY r.id"
@@ -617,7 +676,7 @@ class Store:
                 source=Source(row[6], row[7], row[8]),
                 cells=cells,
             )
-            yield StoredResponse(row[0], response, bool(row[9]), row[10])
+            yield StoredResponse(row[0], response, bool(row[9]), row[10], row[12])
 
     def ensure_capas(
         self, period: str, plans: list[CapaPlan], issue_date: date, due_date: date
@@ -697,6 +756,24 @@ class Store:
                     for c, lang, file in sent
                 ],
             )
+            # replies by name alone now count for the code the list ties their name to
+            ties = self._sent_ties(conn)
+            for c, _, _ in sent:
+                name_key = customer_key(c.name, None)
+                claimed = ties.get(name_key, set()) | {
+                    k
+                    for (k,) in conn.execute(
+                        "SELECT DISTINCT customer_key FROM responses "
+                        "WHERE name_key = ? AND customer_code IS NOT NULL",
+                        (name_key,),
+                    )
+                }
+                if len(claimed) == 1:
+                    conn.execute(
+                        "UPDATE responses SET customer_key = ? "
+                        "WHERE name_key = ? AND customer_code IS NULL",
+                        (claimed.pop(), name_key),
+                    )
 
     def customer_keys(self, periods: list[str]) -> set[str]:
         """Customer keys with a recorded response in these periods (by code and by name)."""
@@ -874,6 +951,14 @@ def _capa(row: tuple[object, ...]) -> CapaRecord:
     )
 
 
+def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    conn.create_function(
+        "csat_name_key", 1, lambda name: customer_key(str(name), None), deterministic=True
+    )
+    return conn
+
+
 def _create(path: Path) -> None:
     """Build a new database privately (WAL, current schema) and link it into place, so no
     process ever sees a half-made one; if another process got there first, use theirs."""
@@ -881,7 +966,7 @@ def _create(path: Path) -> None:
         raise StoreError(f"cannot create {path}: folder {path.parent} does not exist")
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
-        conn = sqlite3.connect(temp, isolation_level=None)
+        conn = _connect(temp)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             _migrate(conn)

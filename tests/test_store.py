@@ -296,3 +296,64 @@ def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path, loaded: Loa
         # the same bytes again: still unreadable, reported again rather than "already imported"
         again = record(store, loaded, broken)
         assert isinstance(again[0], Rejection), again
+
+
+# ---------------------------------------------------------------- issue 10.10: one customer
+
+
+def _reply(path: Path, name: str, code: str | None, day: str) -> Path:
+    from conftest import write_workbook
+
+    bad = ["非常不满意"] * 7
+    return write_workbook(path, {"S": [TABLE_HEADER, [1, name, code, day, *bad, "差"]]})
+
+
+@pytest.mark.parametrize("coded_first", [True, False])
+def test_a_name_an_earlier_reply_ties_to_a_code_is_that_customer(
+    tmp_path: Path, loaded: LoadedRules, coded_first: bool
+) -> None:
+    from datetime import date
+
+    from csat.report import build_report
+
+    by_code = _reply(tmp_path / "form.xlsx", "天津立讯电子有限公司", "C1001", "2024-06-01")
+    by_name = _reply(tmp_path / "office.xlsx", "天津立讯电子 有限公司", None, "2024-06-20")
+    with Store.open(tmp_path / "h.db") as store:
+        for path in (by_code, by_name) if coded_first else (by_name, by_code):
+            record(store, loaded, path)
+        result = build_report(store, H1, loaded, tmp_path / "out", "zh", date(2024, 7, 1))
+        assert result.view.stats.customers == 1
+        assert result.view.stats.superseded == 1
+        keys = {c.customer_key for c in store.capas("2024H1")}
+    assert keys == {"code:c1001"}
+
+
+def test_a_name_the_sent_forms_tie_to_a_code_is_that_customer(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    from datetime import date
+
+    from csat.chase import not_replied
+    from csat.customers import Customer
+
+    by_name = _reply(tmp_path / "office.xlsx", "Nordlicht Elektronik GmbH", None, "2024-06-20")
+    with Store.open(tmp_path / "h.db") as store:
+        sent = [
+            (Customer("N2001", "Nordlicht Elektronik GmbH", "en"), "en", "a.xlsx"),
+            (Customer("N2002", "Nordlicht Elektronik GmbH", "en"), "en", "b.xlsx"),  # a namesake
+            (Customer("C1001", "天津立讯电子有限公司", "zh"), "zh", "c.xlsx"),
+        ]
+        store.record_sent("2024H1", sent[2:], date(2024, 6, 1), date(2024, 6, 15))
+        record(
+            store, loaded, _reply(tmp_path / "t.xlsx", "天津立讯电子有限公司", None, "2024-06-21")
+        )
+        [(key,)] = store.conn.execute("SELECT customer_key FROM responses").fetchall()
+        assert key == "code:c1001"
+        # a name two customers share is tied to neither
+        store.record_sent("2024H1", sent[:2], date(2024, 6, 1), date(2024, 6, 15))
+        record(store, loaded, by_name)
+        keys = {k for (k,) in store.conn.execute("SELECT customer_key FROM responses")}
+        assert keys == {"code:c1001", "name:nordlicht elektronik gmbh"}
+        rules = loaded.rules
+        missing = {m.code for m in not_replied(store, H1, rules, date(2024, 7, 1))}
+        assert "C1001" not in missing
