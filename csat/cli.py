@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -31,7 +32,7 @@ from csat.models import Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
 from csat.pipeline import Recorded, iter_outcomes, record_outcomes
 from csat.report import ReportResult, build_report, summary_json
-from csat.store import CapaRecord, Store, default_db_path
+from csat.store import CapaRecord, Store, default_db_path, describe_sqlite_error
 from csat.survey import make_surveys
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -116,6 +117,9 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(EXIT_FATAL) from None
     except CsatError as exc:
         err.print(f"[red]Error:[/red] {_esc(str(exc))}")
+        raise typer.Exit(EXIT_FATAL) from None
+    except sqlite3.Error as exc:  # read failures: writes become StoreError in the store
+        err.print(f"[red]Error:[/red] {_esc(describe_sqlite_error('the database', exc))}")
         raise typer.Exit(EXIT_FATAL) from None
     except KeyboardInterrupt:
         err.print("[red]Interrupted.[/red]")
@@ -440,11 +444,35 @@ def _print_report(result: ReportResult) -> None:
     )
 
 
-def _parse_date(text: str) -> date:
+FIRST_DATE, LAST_DATE = date(1990, 1, 1), date(2099, 12, 31)  # what a --date can mean
+
+
+def _parse_date(text: str, option: str = "--date") -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"'{text}' is not a date: write it as 2024-07-15") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise UsageError(
+            f"{option} {text} is not a plausible date: use one between {FIRST_DATE} and {LAST_DATE}"
+        )
+    return day
+
+
+def _arg_text(text: str | None, option: str) -> str | None:
+    """Text typed on the command line. A terminal set to GBK (Chinese Windows, some SSH
+    sessions) sends bytes that are not UTF-8; Python keeps them as surrogates, which cannot be
+    stored. Read them as GB18030 (a superset of GBK), or refuse them with a usage error."""
+    if text is None or not re.search("[\udc80-\udcff]", text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{option} is not readable text (neither UTF-8 nor GBK); set the terminal to UTF-8 "
+            "and type it again"
+        ) from None
 
 
 def _fmt(x: float | None, signed: bool = False) -> str:
@@ -485,7 +513,11 @@ def survey(
     with _errors():
         the_period = parse_period(period)
         today = _parse_date(on) if on else date.today()
-        due = _parse_date(reply_by) if reply_by else None
+        due = _parse_date(reply_by, "--reply-by") if reply_by else None
+        if due is not None and due < today:
+            raise UsageError(
+                f"--reply-by {due} is before the issue date {today}: give a later date"
+            )
         loaded = _rules(config)
         with Store.open(db or default_db_path()) as store:
             result = make_surveys(
@@ -656,6 +688,7 @@ def _capa_step(
 ) -> None:
     with _errors():
         day = _parse_date(on) if on else date.today()
+        text = _arg_text(text, {"close": "--action", "verify": "--note"}.get(step, "--reason"))
         rules = _rules(config).rules
         with _capa_store(db) as store:
             c = store.capa_step(number, step, day, text)

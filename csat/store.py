@@ -8,6 +8,7 @@ Superseded responses are never deleted: which response counts is derived by a vi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sqlite3
@@ -263,7 +264,7 @@ class CapaRecord:
         return self.status in ("open", "reopened") and self.due_date < today
 
 
-def describe_sqlite_error(path: Path, exc: sqlite3.Error) -> str:
+def describe_sqlite_error(path: Path | str, exc: sqlite3.Error) -> str:
     """What a failed write means for the user, and what to do about it."""
     text = str(exc)
     if "malformed" in text or "not a database" in text:
@@ -976,10 +977,34 @@ def _create(path: Path) -> None:
             os.link(temp, path)
         except FileExistsError:
             pass
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            _create_in_place(path)
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror or exc}") from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+# link(2) refused: FAT, exFAT, SMB and some FUSE file systems have no hard links
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+def _create_in_place(path: Path) -> None:
+    """Without hard links: create the file exclusively (one process wins), empty. SQLite takes
+    an empty file for a new database; whoever opens it first migrates it under the write lock,
+    so a second process never sees half a schema."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        return
+    conn = _connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        _migrate(conn)
+    finally:
+        conn.close()
 
 
 def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
