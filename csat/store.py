@@ -592,7 +592,8 @@ class Store:
             if moved_on:
                 raise ImportInUse(
                     f"import #{import_id} ({summary.path}) caused CAPAs that have moved on: "
-                    f"{', '.join(moved_on)}; nothing was removed. Reopen or settle them first"
+                    f"{', '.join(moved_on)}; nothing was removed. A CAPA acted on stays on "
+                    "record: import the corrected file instead (the latest reply counts)"
                 )
             reset = []
             for number, evidence in conn.execute(

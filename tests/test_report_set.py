@@ -176,3 +176,12 @@ def test_a_broken_reminder_template_is_named(work: Path) -> None:
     )
     assert code == 1, output
     assert "reminder.zh.txt.j2, line 2" in output and "bug" not in output
+
+
+def test_files_of_your_own_in_the_report_folder_are_kept(work: Path) -> None:
+    notes = work / "reports" / "2024H1" / "会议纪要.txt"
+    notes.write_text("keep me", encoding="utf-8")
+    code, output = finished(csat("report", "--period", "2024H1", "--date", "2024-07-16", cwd=work))
+    assert code == 0, output
+    assert notes.read_text(encoding="utf-8") == "keep me"
+    assert (work / "reports" / "2024H1" / "csat-2024H1.xlsx").is_file()
