@@ -275,7 +275,10 @@ def describe_sqlite_error(path: Path | str, exc: sqlite3.Error) -> str:
             "--db for another file; it is unchanged"
         )
     if "disk" in text or "full" in text:
-        return f"cannot write {path}: {text} (is the disk full?); it is unchanged"
+        return (
+            f"cannot write {path}: {text} (is its disk full, or the one of TMPDIR?); "
+            "it is unchanged"
+        )
     return f"cannot use {path}: {text}; it is unchanged"
 
 

@@ -193,3 +193,55 @@ def test_ctrl_c_in_the_first_moments_is_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr == b"Interrupted.\n"
+
+
+@pytest.fixture
+def full_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 64 KiB tmpfs, nearly full (needs root; skipped elsewhere)."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        fd = os.open(mount / "fill", os.O_WRONLY | os.O_CREAT)
+        try:
+            with pytest.raises(OSError):
+                while True:
+                    os.write(fd, b"\0" * 4096)
+            # 8 KiB left: Python's tempfile still takes it for a usable TMPDIR (it falls back
+            # to /tmp when it cannot write a few bytes), then the first big write fails
+            os.ftruncate(fd, os.fstat(fd).st_size - 8192)
+        finally:
+            os.close(fd)
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize("sqlite_tmp", [True, False])
+def test_a_full_tmpdir_during_a_report_changes_nothing(
+    store_dir: Path, full_tmpfs: Path, sqlite_tmp: bool
+) -> None:
+    rows = [
+        [i, f"客户{i}", f"K{i}", "2024-06-01", *["较满意"] * 7, "评论" * 50] for i in range(3000)
+    ]
+    big = write_workbook(store_dir / "big.xlsx", {"S": [TABLE_HEADER, *rows]})
+    clear(csat("score", str(big), "--period", "2024H1", cwd=store_dir), 0)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CSAT_DB": str(store_dir / "csat.db")}
+    env["TMPDIR"] = str(full_tmpfs)
+    if not sqlite_tmp:  # SQLite's sort files elsewhere: the workbook's temporary files fail
+        env["SQLITE_TMPDIR"] = str(store_dir)
+    proc = subprocess.run(
+        [sys.executable, "-m", "csat", "report", "--period", "2024H1"],
+        cwd=store_dir,
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
+    clear(proc, 1, "unchanged")
+    assert not (store_dir / "reports").exists() or not list((store_dir / "reports").iterdir())
+    with sqlite3.connect(store_dir / "csat.db") as conn:
+        assert conn.execute("SELECT count(*) FROM capas").fetchone()[0] == 0
