@@ -479,31 +479,11 @@ class Store:
         return ties
 
     @staticmethod
-    def _key_for(
-        conn: sqlite3.Connection, r: Response, sent_ties: dict[str, set[str]]
-    ) -> tuple[str, str]:
-        """(customer key, name key) of a reply: its code when it has one; else the one code
-        its name is tied to by the sent forms or earlier replies (none when two share it).
-        A coded reply also claims the earlier replies by its name alone."""
-        name_key = customer_key(r.customer, None)
-        if r.customer_code:
-            key = customer_key(r.customer, r.customer_code)
-            ties = sent_ties.get(name_key, set()) | {
-                k
-                for (k,) in conn.execute(
-                    "SELECT DISTINCT customer_key FROM responses "
-                    "WHERE name_key = ? AND customer_code IS NOT NULL",
-                    (name_key,),
-                )
-            }
-            if ties <= {key}:
-                conn.execute(
-                    "UPDATE responses SET customer_key = ? "
-                    "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
-                    (key, name_key, name_key),
-                )
-            return key, name_key
-        ties = sent_ties.get(name_key, set()) | {
+    def _tied_codes(
+        conn: sqlite3.Connection, name_key: str, sent_ties: dict[str, set[str]]
+    ) -> set[str]:
+        """Code keys a name is tied to: by the forms sent, or by replies that gave a code."""
+        return sent_ties.get(name_key, set()) | {
             k
             for (k,) in conn.execute(
                 "SELECT DISTINCT customer_key FROM responses "
@@ -511,6 +491,25 @@ class Store:
                 (name_key,),
             )
         }
+
+    @staticmethod
+    def _key_for(
+        conn: sqlite3.Connection, r: Response, sent_ties: dict[str, set[str]]
+    ) -> tuple[str, str]:
+        """(customer key, name key) of a reply: its code when it has one; else the one code
+        its name is tied to (none when two codes share the name). A coded reply also claims
+        the earlier replies by its name alone."""
+        name_key = customer_key(r.customer, None)
+        ties = Store._tied_codes(conn, name_key, sent_ties)
+        if r.customer_code:
+            key = customer_key(r.customer, r.customer_code)
+            if ties <= {key}:
+                conn.execute(
+                    "UPDATE responses SET customer_key = ? "
+                    "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
+                    (key, name_key, name_key),
+                )
+            return key, name_key
         return (ties.pop() if len(ties) == 1 else name_key), name_key
 
     @staticmethod
@@ -765,14 +764,7 @@ class Store:
             ties = self._sent_ties(conn)
             for c, _, _ in sent:
                 name_key = customer_key(c.name, None)
-                claimed = ties.get(name_key, set()) | {
-                    k
-                    for (k,) in conn.execute(
-                        "SELECT DISTINCT customer_key FROM responses "
-                        "WHERE name_key = ? AND customer_code IS NOT NULL",
-                        (name_key,),
-                    )
-                }
+                claimed = self._tied_codes(conn, name_key, ties)
                 if len(claimed) == 1:
                     conn.execute(
                         "UPDATE responses SET customer_key = ? "

@@ -53,7 +53,10 @@ def make_surveys(
     )
     done = [p for c, _, p in plan if p.exists() and (c.code, str(p)) in recorded]
     existing = [p for _, _, p in plan if p.exists()]
-    if existing and not force and (store is None or len(done) == len(plan)):
+    # Forms on disk not recorded as sent: an interrupted run leaves at most one (the form being
+    # recorded when it stopped); more come from elsewhere and are not ours to overwrite.
+    unknown = [p for p in existing if p not in done]
+    if existing and not force and (len(done) == len(plan) or len(unknown) > 1):
         shown = ", ".join(p.name for p in existing[:5]) + (" …" if len(existing) > 5 else "")
         raise CsatError(
             f"{folder} already holds forms for {period} ({len(existing)}: {shown}); "

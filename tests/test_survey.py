@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from csat.cli import app
 from csat.config import LoadedRules, load_rules
 from csat.customers import CustomerListError, read_customers
+from csat.errors import CsatError
 from csat.periods import parse_period
 from csat.pipeline import score_files
 from csat.store import Store
@@ -285,3 +286,15 @@ def test_an_interrupted_survey_is_completed_by_running_it_again(
         assert len(store.sent_forms("2024H1")) == 300
     assert len(list(folder.glob("*.xlsx"))) == 300
     assert all(Path(p).read_bytes() == b for p, b in kept.items())
+
+
+def test_forms_on_disk_not_recorded_as_sent_are_not_overwritten(
+    tmp_path: Path, loaded: LoadedRules, customers: Path
+) -> None:
+    """Forms made without this store (another --db, or copied in) are not an interrupted run."""
+    make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 20), None)
+    form = tmp_path / "out" / "2024H1" / "2024H1-C1001.xlsx"
+    before = form.read_bytes()
+    with Store.open(tmp_path / "h.db") as store, pytest.raises(CsatError, match="--force"):
+        make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 21), store)
+    assert form.read_bytes() == before
