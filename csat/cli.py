@@ -898,6 +898,8 @@ def imports_remove(
                 f"Effectiveness no longer judged (it came from this import): "
                 f"{', '.join(done.judgments_reset)}"
             )
+        if i.periods:
+            out.print(f"Run csat report again for {', '.join(i.periods)} to update the reports.")
 
 
 @config_app.command("check")

@@ -418,9 +418,10 @@ class Store:
                 (rules_sha256, rules_text, now.isoformat(timespec="seconds")),
             )
             cur = conn.execute(
-                "INSERT INTO imports (path, sha256, imported_at, rules_sha256, period) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO imports (id, path, sha256, imported_at, rules_sha256, period) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (
+                    row[0] if row is not None else None,  # read again: keeps its number
                     path,
                     sha256,
                     now.isoformat(timespec="seconds"),

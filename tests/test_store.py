@@ -259,9 +259,12 @@ def test_a_file_whose_rows_were_all_rejected_imports_again_under_new_options(
         assert [s.response.customer for s in store.responses(["2024H1"])] == ["甲公司"]
         # the old rejection ("no reply date") is gone with the import that made it
         assert store.rejections_for(["2024H1"], "2024H1") == []
-        # and now it is imported: a third run records nothing new
+        # and now it is imported, under its old number: a third run records nothing new
         [note] = record(store, loaded, table, period="2024H1")
         assert isinstance(note, Skipped) and "already imported" in note.reason
+        assert "import #1" in note.reason
+        [event] = store.import_history()
+        assert (event["event"], event["import_id"]) == ("read again", 1)
     assert count(db, "imports") == 1 and count(db, "rejections") == 0
 
 
