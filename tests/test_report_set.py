@@ -185,3 +185,14 @@ def test_files_of_your_own_in_the_report_folder_are_kept(work: Path) -> None:
     assert code == 0, output
     assert notes.read_text(encoding="utf-8") == "keep me"
     assert (work / "reports" / "2024H1" / "csat-2024H1.xlsx").is_file()
+
+
+def test_a_report_folder_that_is_a_symlink_stays_one(work: Path) -> None:
+    share = work / "share" / "2024H1"
+    share.parent.mkdir()
+    (work / "reports" / "2024H1").rename(share)
+    (work / "reports" / "2024H1").symlink_to(share, target_is_directory=True)
+    code, output = finished(csat("report", "--period", "2024H1", "--date", "2024-07-16", cwd=work))
+    assert code == 0, output
+    assert (work / "reports" / "2024H1").is_symlink()
+    assert (share / "csat-2024H1.xlsx").is_file() and (share / "capa" / "index.html").is_file()

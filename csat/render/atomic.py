@@ -92,7 +92,10 @@ class FolderSwap:
     carried over."""
 
     def __init__(self, target: Path) -> None:
-        self.target = target
+        # A folder that is a symlink (to a share, say) stays one: the swap happens where it
+        # points.
+        self.target = target.resolve() if target.is_symlink() else target
+        target = self.target
         pid = os.getpid()
         self.temp = target.with_name(f".{target.name}.{pid}.tmp")
         self.old = target.with_name(f".{target.name}.{pid}.old")
