@@ -9,7 +9,7 @@ from pathlib import Path
 from csat.config import Rules
 from csat.customers import read_customers
 from csat.periods import Period, parse_period
-from csat.render.capa import environment
+from csat.render.capa import environment, load_template, render
 from csat.store import Store, customer_key
 
 
@@ -70,6 +70,7 @@ def not_replied(
                 },
             )
     env = environment(user_templates)
+    reminders = {lang: load_template(env, f"reminder.{lang}.txt.j2") for lang in ("zh", "en")}
     company = rules.survey.company
     missing = []
     for code, s in sorted(expected.items()):
@@ -81,7 +82,8 @@ def not_replied(
         late = (today - reply_by).days if reply_by and today > reply_by else 0
         lang = "en" if s.get("language") == "en" else "zh"
         contact = str(s["contact"]) if s.get("contact") else None
-        reminder = env.get_template(f"reminder.{lang}.txt.j2").render(
+        reminder = render(
+            reminders[lang],
             contact=contact,
             customer=name,
             code=code,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,7 +34,7 @@ from csat.models import Notice, Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
 from csat.pipeline import Recorded, iter_outcomes, record_outcomes
 from csat.report import ReportResult, build_report, summary_json
-from csat.store import CapaRecord, Store, default_db_path
+from csat.store import CapaRecord, Store, default_db_path, describe_sqlite_error
 from csat.survey import make_surveys
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -68,6 +70,11 @@ capa_app = typer.Typer(
     context_settings=HELP,
 )
 app.add_typer(capa_app, name="capa")
+imports_app = typer.Typer(
+    help="The imports recorded in the store; remove a wrong one with what it caused.",
+    no_args_is_help=True,
+)
+app.add_typer(imports_app, name="imports")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -159,15 +166,18 @@ def _errors() -> Iterator[None]:
     except (typer.Exit, typer.Abort):
         raise
     except UsageError as exc:
-        err.print(f"[red]Error:[/red] {exc}")
+        err.print(f"[red]Error:[/red] {_esc(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from None
     except ConfigError as exc:
         err.print("[red]Error:[/red] the scoring rules are not valid:")
         for problem in exc.problems:
-            err.print(f"  • {problem}", markup=False)
+            err.print(f"  • {_esc(str(problem))}")
         raise typer.Exit(EXIT_FATAL) from None
     except CsatError as exc:
         err.print(f"[red]Error:[/red] {_esc(str(exc))}")
+        raise typer.Exit(EXIT_FATAL) from None
+    except sqlite3.Error as exc:  # read failures: writes become StoreError in the store
+        err.print(f"[red]Error:[/red] {_esc(describe_sqlite_error('the database', exc))}")
         raise typer.Exit(EXIT_FATAL) from None
     except KeyboardInterrupt:
         err.print("[red]Interrupted.[/red]")
@@ -181,7 +191,7 @@ def _errors() -> Iterator[None]:
         if _state["debug"]:
             raise
         err.print(
-            f"[red]Error:[/red] unexpected {type(exc).__name__}: {exc}\n"
+            f"[red]Error:[/red] unexpected {type(exc).__name__}: {_esc(str(exc))}\n"
             "This is a bug in csat; run again with --debug and report the traceback."
         )
         raise typer.Exit(EXIT_FATAL) from None
@@ -428,7 +438,12 @@ def _print_human(
         for col in ("File", "Sheet", "Cell", "Reason"):
             rt.add_column(col, overflow="fold")
         for r in rejected:
-            rt.add_row(r.file, r.sheet or "", r.cell or "", f"[red]{_esc(r.reason)}[/red]")
+            rt.add_row(
+                _esc(r.file),
+                _esc(r.sheet or ""),
+                _esc(r.cell or ""),
+                f"[red]{_esc(r.reason)}[/red]",
+            )
         out.print(rt)
     for s in skipped:
         _say(f"[dim]skipped {_esc(s.file)}: {_esc(s.reason)}[/dim]")
@@ -488,11 +503,27 @@ def _score_row(s: ScoredResponse, rules: Any) -> list[str]:
     ]
 
 
+# Characters that would drive the terminal rather than be shown: C0 controls but tab and newline
+# (ESC starts CSI/OSC sequences: clear screen, OSC 52 clipboard, OSC 8 links; CR overwrites a
+# line), DEL, C1 controls (0x9b is a one-byte CSI), bidi overrides and isolates (text shown in
+# another order than stored), and lone surrogates (undecodable bytes of a file name).
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _esc(text: str) -> str:
-    """Customer text is data: escape Rich markup in it."""
+    """Untrusted text (customer names, comments, file and sheet names, CAPA texts) for the
+    terminal: control characters shown as \\xNN instead of obeyed, Rich markup escaped. The one
+    place every command's human output goes through; --json prints the text exactly."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(_TERMINAL_UNSAFE.sub(_visible, text))
 
 
 @app.command("inspect")
@@ -695,11 +726,35 @@ def _print_report(result: ReportResult) -> None:
     )
 
 
-def _parse_date(text: str) -> date:
+FIRST_DATE, LAST_DATE = date(1990, 1, 1), date(2099, 12, 31)  # what a --date can mean
+
+
+def _parse_date(text: str, option: str = "--date") -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"'{text}' is not a date: write it as 2024-07-15") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise UsageError(
+            f"{option} {text} is not a plausible date: use one between {FIRST_DATE} and {LAST_DATE}"
+        )
+    return day
+
+
+def _arg_text(text: str | None, option: str) -> str | None:
+    """Text typed on the command line. A terminal set to GBK (Chinese Windows, some SSH
+    sessions) sends bytes that are not UTF-8; Python keeps them as surrogates, which cannot be
+    stored. Read them as GB18030 (a superset of GBK), or refuse them with a usage error."""
+    if text is None or not re.search("[\udc80-\udcff]", text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{option} is not readable text (neither UTF-8 nor GBK); set the terminal to UTF-8 "
+            "and type it again"
+        ) from None
 
 
 def _fmt(x: float | None, signed: bool = False) -> str:
@@ -741,7 +796,11 @@ def survey(
         _must_exist(customers, "--customers")
         the_period = parse_period(period)
         today = _parse_date(on) if on else date.today()
-        due = _parse_date(reply_by) if reply_by else None
+        due = _parse_date(reply_by, "--reply-by") if reply_by else None
+        if due is not None and due < today:
+            raise UsageError(
+                f"--reply-by {due} is before the issue date {today}: give a later date"
+            )
         loaded = _rules(config)
         with Store.open(db or default_db_path()) as store:
             result = make_surveys(
@@ -761,9 +820,10 @@ def survey(
         for customer, language, path in result.written:
             table.add_row(_esc(customer.code), _esc(customer.name), language, _esc(path.name))
         out.print(table)
+        kept = f" ({result.kept} written and recorded before were kept)" if result.kept else ""
         out.print(
             f"{len(result.written)} forms in {_esc(str(result.folder))}, reply by "
-            f"{result.reply_by}; recorded as sent."
+            f"{result.reply_by}; recorded as sent{kept}."
         )
 
 
@@ -947,6 +1007,7 @@ def _capa_step(
         now = datetime.now().astimezone()
         today = now.date()
         day = _parse_date(on) if on else today
+        text = _arg_text(text, {"close": "--action", "verify": "--note"}.get(step, "--reason"))
         rules = _rules(config).rules
         who = _login_name() if by is None else by
         with _capa_store(db) as store:
@@ -1170,6 +1231,83 @@ def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
             details += f"\n[dim](entered {e.recorded_at[:10]})[/dim]"  # backdated with --date
         history.add_row(e.on.isoformat() if e.on else "(not recorded)", e.step, _esc(e.by), details)
     out.print(history)
+
+
+@imports_app.command("list")
+def imports_list(
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List every import: number, when, file, periods, responses and rejections recorded.
+
+    Example: [bold]csat imports list[/bold]
+    """
+    with _errors():
+        with Store.open(db or default_db_path(), create=False) as store:
+            found = store.imports()
+        if as_json:
+            doc = [i.as_json() for i in found]
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            return
+        table = Table(title=f"Imports ({len(found)})", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("Imported", no_wrap=True)
+        table.add_column("File", overflow="fold")
+        table.add_column("Periods")
+        table.add_column("Responses", justify="right")
+        table.add_column("Rejected", justify="right")
+        for i in found:
+            table.add_row(
+                str(i.id),
+                i.imported_at,
+                _esc(i.path),
+                ", ".join(i.periods) or "—",
+                str(i.responses),
+                str(i.rejections),
+            )
+        out.print(table)
+
+
+@imports_app.command("remove")
+def imports_remove(
+    number: Annotated[int, typer.Argument(help="Import number, from csat imports list.")],
+    db: DbOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was removed as JSON.")
+    ] = False,
+) -> None:
+    """Remove a wrong import: its responses, rejections and the open CAPAs only it caused.
+
+    Example: [bold]csat imports remove 3[/bold]
+
+    Refused (exit 1, nothing removed) when a CAPA it caused was closed, verified or reopened.
+    The removal is noted in the store's history; the file can be imported again.
+    """
+    with _errors():
+        with Store.open(db or default_db_path(), create=False) as store:
+            done = store.remove_import(number, datetime.now().astimezone())
+        if as_json:
+            sys.stdout.write(json.dumps(done.as_json(), ensure_ascii=False, indent=2) + "\n")
+            return
+        i = done.summary
+        out.print(
+            f"Removed import #{i.id} ({_esc(i.path)}): {i.responses} responses, "
+            f"{i.rejections} rejections"
+        )
+        if done.capas_removed:
+            out.print(f"CAPAs removed (open, caused only by it): {', '.join(done.capas_removed)}")
+        if done.capas_kept:
+            out.print(
+                f"CAPAs kept (another import has a reply of the customer): "
+                f"{', '.join(done.capas_kept)}; the next report shows whether they still apply"
+            )
+        if done.judgments_reset:
+            out.print(
+                f"Effectiveness no longer judged (it came from this import): "
+                f"{', '.join(done.judgments_reset)}"
+            )
+        if i.periods:
+            out.print(f"Run csat report again for {', '.join(i.periods)} to update the reports.")
 
 
 @config_app.command("check")

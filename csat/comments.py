@@ -58,7 +58,9 @@ class CommentTagger:
     def _jieba(self) -> Any:
         import jieba
 
-        jieba.setLogLevel(logging.WARNING)  # it logs dictionary loading to stderr otherwise
+        # It logs loading its dictionary, and a traceback when it cannot cache it (a full
+        # TMPDIR): neither is the user's business, the dictionary loads either way.
+        jieba.setLogLevel(logging.CRITICAL)
         tokenizer = jieba.Tokenizer()
         for words in self.han_terms.values():
             for w in words:

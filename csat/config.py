@@ -517,16 +517,37 @@ def _locate(file: str, marks: Marks_, loc: tuple[str | int, ...], msg: str) -> C
     return ConfigProblem(file, line, col, ".".join(map(str, loc)), msg)
 
 
+MAX_YAML_DEPTH = 32  # the rules nest 4 deep; anything deeper is not a weights.yaml
+
+
 def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks_, list[ConfigProblem]]:
     """Compose YAML with the safe loader, keeping each key's line/column; duplicate keys are
-    errors rather than silently last-wins."""
+    errors rather than silently last-wins. Hostile YAML is refused before a document is built:
+    aliases (a billion-laughs file expands a few lines into gigabytes; a recursive alias never
+    ends), nesting deeper than MAX_YAML_DEPTH, keys that are not plain text, numbers too long to
+    be numbers."""
+
+    def problem(mark: Any, field: str, message: str) -> ConfigProblem:
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return ConfigProblem(shown, line, col, field, message)
+
     try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return None, {}, [problem(event.start_mark, "", _NO_ALIASES)]
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    message = f"nested more than {MAX_YAML_DEPTH} levels deep"
+                    return None, {}, [problem(event.start_mark, "", message)]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
+        detail = getattr(exc, "problem", None) or str(exc)
         mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, {}, [ConfigProblem(shown, line, col, "", f"not valid YAML: {problem}")]
+        return None, {}, [problem(mark, "", f"not valid YAML: {detail}")]
     marks: Marks_ = {}
     problems: list[ConfigProblem] = []
 
@@ -537,15 +558,16 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks_, list[ConfigProblem]
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                field = ".".join(map(str, path))
+                if not isinstance(key_node, yaml.ScalarNode):
+                    message = "a key must be plain text, not a list or mapping"
+                    problems.append(problem(key_node.start_mark, field, message))
+                    continue
                 key = key_node.value
                 if key in out:
                     problems.append(
-                        ConfigProblem(
-                            shown,
-                            key_node.start_mark.line + 1,
-                            key_node.start_mark.column + 1,
-                            ".".join(map(str, (*path, key))),
-                            "duplicate key",
+                        problem(
+                            key_node.start_mark, ".".join(map(str, (*path, key))), "duplicate key"
                         )
                     )
                 marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -553,10 +575,21 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks_, list[ConfigProblem]
             return out
         if isinstance(node, yaml.SequenceNode):
             return [build(child, (*path, i)) for i, child in enumerate(node.value)]
-        return _scalar(node)
+        try:
+            return _scalar(node)
+        except ValueError:  # e.g. an int of more digits than Python converts (4300)
+            field = ".".join(map(str, path))
+            problems.append(problem(node.start_mark, field, "number too long to be a number"))
+            return None
 
     data = build(root, ())
     return data, marks, problems
+
+
+_NO_ALIASES = (
+    "aliases (*name) are not allowed in weights.yaml: write the value out in full "
+    "(an alias can make a short file expand without end)"
+)
 
 
 def _scalar(node: yaml.Node) -> Any:

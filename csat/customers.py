@@ -40,6 +40,8 @@ LANGUAGES = {
     "英文": "en",
     "english": "en",
 }
+# C0 (but tab and line breaks), DEL, C1: a form cannot hold them and a terminal would obey them
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BY_HEADER = {normalize_label(a): key for key, aliases in HEADERS.items() for a in aliases}
 
@@ -147,8 +149,21 @@ def _validate(rows: list[list[Any]], shown: str, sheet: str | None) -> list[Cust
         values = {k: get(k) for k in HEADERS}
         if not any(values.values()):
             continue
-        code, name, language = values["code"], values["name"], values["language"]
         ok = True
+        for key, value in values.items():
+            bad = _CONTROL.search(value or "")
+            if bad:
+                problems.append(
+                    Rejection(
+                        shown,
+                        sheet,
+                        cell(key),
+                        f"control character U+{ord(bad.group()):04X} in the {key}: remove it "
+                        "(it cannot be printed on a form)",
+                    )
+                )
+                ok = False
+        code, name, language = values["code"], values["name"], values["language"]
         for key in REQUIRED:
             if not values[key]:
                 problems.append(Rejection(shown, sheet, cell(key), f"no {key}: fill it in"))

@@ -21,8 +21,8 @@ from csat.errors import CsatError
 from csat.models import Rejection, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
 from csat.render.analysis import review_lines
-from csat.render.atomic import write_atomically
-from csat.render.capa import write_capa_forms
+from csat.render.atomic import FolderSwap
+from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
 from csat.render.workbook import ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
@@ -60,7 +60,13 @@ def build_report(
 ) -> ReportResult:
     """Write the workbook and the CAPA forms of `period`; `templates` (./templates) may
     override the packaged Jinja templates. `progress(stage, responses read)` is told each
-    stage and, while reading, every thousand responses."""
+    stage and, while reading, every thousand responses.
+
+    The report set (workbook, capa/ forms, index) is written into a temporary folder beside
+    OUT/PERIOD and swapped into place at the end; the CAPAs issued and judged are recorded in one
+    store transaction committed only after the swap. A failure or interruption anywhere leaves
+    the earlier report set and the store as they were."""
+    check_templates(templates)  # a broken template stops us before anything is written
 
     def stage(name: str, count: int = 0) -> None:
         if progress is not None:
@@ -134,7 +140,7 @@ def build_report(
                     if is_current:
                         rejected.append(_no_longer_scorable(result, stored.response.customer))
                     continue
-                key = customer_key(result.response.customer, result.response.customer_code)
+                key = stored.customer_key  # a name tied to a code counts for the code
                 acc.add(result, key)
                 if is_current:
                     topics = _tag(tagger, result, comments)
@@ -222,17 +228,28 @@ def build_report(
         book.finish(view)
         return view
 
-    view = write_atomically(target, write)
-    stage("Writing CAPA forms")
-    forms = write_capa_forms(
-        view.register,
-        report_rules,
-        lang,
-        target.parent / "capa",
-        str(period),
-        today,
-        templates,
-    )
+    with FolderSwap(target.parent) as swap:
+        try:
+            with store.transaction():
+                view = write(swap.temp / target.name)
+                stage("Writing CAPA forms")
+                forms = write_capa_forms(
+                    view.register,
+                    report_rules,
+                    lang,
+                    swap.temp / "capa",
+                    str(period),
+                    today,
+                    templates,
+                )
+                swap.swap()
+        except OSError as exc:
+            raise CsatError(
+                f"cannot write the report into {target.parent}: {exc.strerror or exc}; "
+                "the earlier report and the CAPAs are unchanged"
+            ) from None
+        swap.finish()
+    forms = [target.parent / "capa" / f.name for f in forms]
 
     def label(kind: str, key: str) -> str:
         return (report_rules.items[key] if kind == "item" else report_rules.levels[key]).labels.en

@@ -8,6 +8,7 @@ Superseded responses are never deleted: which response counts is derived by a vi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sqlite3
@@ -23,7 +24,7 @@ from csat.capa import CapaEvent, CapaPlan, check_step, derive, repeat_links
 from csat.customers import Customer
 from csat.errors import CsatError
 from csat.models import Flag, Notice, Rejection, Response, ScoredResponse, Skipped, Source
-from csat.periods import Period
+from csat.periods import Period, parse_period
 from csat.text import normalize
 
 APPLICATION_ID = 0x43534154  # "CSAT": marks a database as ours
@@ -136,6 +137,25 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 6: the CAPA history, append-only; the state is derived from it (issue 11)
     lambda conn: _capa_history_migration(conn),
+    # 7: what happened to imports besides recording them (read again, removed): the audit trail
+    """
+    CREATE TABLE import_history (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        import_id INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
+    # 8: a reply by name (a sales office's table) counts for the customer code that the sent
+    # forms or an earlier reply tie that name to: the name's key, to find such ties
+    """
+    ALTER TABLE responses ADD COLUMN name_key TEXT;
+    UPDATE responses SET name_key = csat_name_key(customer);
+    CREATE INDEX responses_by_name ON responses (name_key, customer_code);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -161,6 +181,54 @@ class ImportResult:
     already: ImportRecord | None = None
 
 
+@dataclass(frozen=True)
+class ImportSummary:
+    """One import as `csat imports list` shows it."""
+
+    id: int
+    path: str
+    sha256: str
+    imported_at: str
+    period: str | None  # the --period it was run with
+    periods: tuple[str, ...]  # the periods its responses answer
+    responses: int
+    rejections: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "sha256": self.sha256,
+            "imported_at": self.imported_at,
+            "period_option": self.period,
+            "periods": list(self.periods),
+            "responses": self.responses,
+            "rejections": self.rejections,
+        }
+
+
+@dataclass(frozen=True)
+class RemovedImport:
+    """What `csat imports remove` took away with the import."""
+
+    summary: ImportSummary
+    capas_removed: tuple[str, ...]
+    capas_kept: tuple[str, ...]  # still backed by a reply of another import
+    judgments_reset: tuple[str, ...]  # effectiveness judged from one of its replies
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "import": self.summary.as_json(),
+            "capas_removed": list(self.capas_removed),
+            "capas_kept": list(self.capas_kept),
+            "judgments_reset": list(self.judgments_reset),
+        }
+
+
+class ImportInUse(StoreError):
+    """The import caused CAPAs that have moved on (closed, verified, reopened)."""
+
+
 @dataclass
 class StoredResponse:
     """A recorded response with the facts needed to score it again."""
@@ -169,6 +237,7 @@ class StoredResponse:
     response: Response
     superseded: bool
     import_id: int
+    customer_key: str = ""  # who the reply counts for (a name may be tied to a code)
 
 
 @dataclass(frozen=True)
@@ -210,9 +279,32 @@ class CapaRecord:
         return max(0, (end - self.issue_date).days)
 
 
+def describe_sqlite_error(path: Path | str, exc: sqlite3.Error) -> str:
+    """What a failed write means for the user, and what to do about it."""
+    text = str(exc)
+    if "malformed" in text or "not a database" in text:
+        return f"{path} is damaged ({text}); restore a backup (nothing was changed)"
+    if "readonly" in text or "read-only" in text:
+        return (
+            f"{path} is read-only ({text}): make it writable (chmod u+w, chattr -i) or use "
+            "--db for another file; it is unchanged"
+        )
+    if "disk" in text or "full" in text:
+        return (
+            f"cannot write {path}: {text} (is its disk full, or the one of TMPDIR?); "
+            "it is unchanged"
+        )
+    return f"cannot use {path}: {text}; it is unchanged"
+
+
 def customer_key(customer: str, code: str | None) -> str:
     """SPEC §3: the customer code when present, else the normalised name."""
     return f"code:{normalize(code)}" if code else f"name:{normalize(customer)}"
+
+
+def _file_name(path: str) -> str:
+    """The file name a re-sent file keeps, wherever it was saved (case as Windows sees it)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1].casefold()
 
 
 def file_sha256(path: Path) -> str:
@@ -242,7 +334,7 @@ class Store:
                 raise StoreError(f"no database at {path}: record surveys first with csat score")
             _create(path)
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = _connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from None
         try:
@@ -252,6 +344,8 @@ class Store:
             raise StoreError(f"cannot use {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if "malformed" in str(exc):  # a csat database whose pages are damaged
+                raise StoreError(describe_sqlite_error(path, exc)) from None
             raise StoreError(
                 f"{path} is not a csat database ({exc}); use --db to choose another"
             ) from None
@@ -272,14 +366,41 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the lock up front; rolled back on any exception,
-        including KeyboardInterrupt and a generator closed half-way."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        including KeyboardInterrupt and a generator closed half-way. Inside `transaction()` it
+        is a savepoint of the outer transaction, committed only with it."""
+        if self.conn.in_transaction:
+            self.conn.execute("SAVEPOINT inner")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK TO inner")
+                self.conn.execute("RELEASE inner")
+                raise
+            self.conn.execute("RELEASE inner")
+            return
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolls back by itself when the connection closes
+            raise StoreError(describe_sqlite_error(self.path, exc)) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one: all are committed when the block ends, none if it raises (a
+        report's CAPAs are committed only once its files are in place)."""
+        with self._write():
+            yield
 
     # ---------------------------------------------------------------- recording
 
@@ -294,22 +415,30 @@ class Store:
         now: datetime,
     ) -> Iterator[ScoredResponse | Rejection | Skipped | Notice | ImportResult]:
         """Record one file's outcomes in one transaction, yielding each as it is stored and then
-        the ImportResult. A file recorded before (same SHA-256) records nothing."""
+        the ImportResult. A file recorded before (same SHA-256) records nothing, unless that
+        import recorded no response (every row rejected, or the file unreadable): then it is
+        forgotten and read again, e.g. under a --period given this time."""
         with self._write() as conn:
             row = conn.execute(
-                "SELECT id, path, imported_at FROM imports WHERE sha256 = ?", (sha256,)
+                "SELECT id, path, imported_at, "
+                "(SELECT count(*) FROM responses WHERE import_id = imports.id) "
+                "FROM imports WHERE sha256 = ?",
+                (sha256,),
             ).fetchone()
-            if row is not None:
-                yield ImportResult(None, already=ImportRecord(*row))
+            if row is not None and row[3]:
+                yield ImportResult(None, already=ImportRecord(*row[:3]))
                 return
+            if row is not None:
+                self._forget_import(conn, row[0], now, "read again", "it recorded no response")
             conn.execute(
                 "INSERT OR IGNORE INTO rules (sha256, content, first_used) VALUES (?, ?, ?)",
                 (rules_sha256, rules_text, now.isoformat(timespec="seconds")),
             )
             cur = conn.execute(
-                "INSERT INTO imports (path, sha256, imported_at, rules_sha256, period) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO imports (id, path, sha256, imported_at, rules_sha256, period) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (
+                    row[0] if row is not None else None,  # read again: keeps its number
                     path,
                     sha256,
                     now.isoformat(timespec="seconds"),
@@ -320,6 +449,7 @@ class Store:
             import_id = cur.lastrowid
             assert import_id is not None
             result = ImportResult(import_id)
+            sent_ties = self._sent_ties(conn)
             periods: set[str] = set()
             for outcome in outcomes:
                 if isinstance(outcome, Notice):  # shown to the user, not part of the record
@@ -337,7 +467,7 @@ class Store:
                     )
                     result.rejections += 1
                 else:
-                    self._insert_response(conn, import_id, outcome)
+                    self._insert_response(conn, import_id, outcome, sent_ties)
                     periods.add(outcome.response.period)
                     result.responses += 1
                 yield outcome
@@ -348,17 +478,79 @@ class Store:
             yield result
 
     @staticmethod
-    def _insert_response(conn: sqlite3.Connection, import_id: int, s: ScoredResponse) -> None:
+    def _forget_import(
+        conn: sqlite3.Connection, import_id: int, now: datetime, event: str, detail: str
+    ) -> None:
+        """Delete an import row with its rejections (its responses are gone already), noting it
+        in import_history."""
+        conn.execute(
+            "INSERT INTO import_history (at, event, import_id, path, sha256, detail) "
+            "SELECT ?, ?, id, path, sha256, ? FROM imports WHERE id = ?",
+            (now.isoformat(timespec="seconds"), event, detail, import_id),
+        )
+        conn.execute("DELETE FROM rejections WHERE import_id = ?", (import_id,))
+        conn.execute("DELETE FROM imports WHERE id = ?", (import_id,))
+
+    @staticmethod
+    def _sent_ties(conn: sqlite3.Connection) -> dict[str, set[str]]:
+        """Name key -> code keys of the customers sent a form under that name."""
+        ties: dict[str, set[str]] = {}
+        for name, code in conn.execute("SELECT DISTINCT customer, customer_code FROM sent_forms"):
+            ties.setdefault(customer_key(name, None), set()).add(customer_key(name, code))
+        return ties
+
+    @staticmethod
+    def _tied_codes(
+        conn: sqlite3.Connection, name_key: str, sent_ties: dict[str, set[str]]
+    ) -> set[str]:
+        """Code keys a name is tied to: by the forms sent, or by replies that gave a code."""
+        return sent_ties.get(name_key, set()) | {
+            k
+            for (k,) in conn.execute(
+                "SELECT DISTINCT customer_key FROM responses "
+                "WHERE name_key = ? AND customer_code IS NOT NULL",
+                (name_key,),
+            )
+        }
+
+    @staticmethod
+    def _key_for(
+        conn: sqlite3.Connection, r: Response, sent_ties: dict[str, set[str]]
+    ) -> tuple[str, str]:
+        """(customer key, name key) of a reply: its code when it has one; else the one code
+        its name is tied to (none when two codes share the name). A coded reply also claims
+        the earlier replies by its name alone."""
+        name_key = customer_key(r.customer, None)
+        ties = Store._tied_codes(conn, name_key, sent_ties)
+        if r.customer_code:
+            key = customer_key(r.customer, r.customer_code)
+            if ties <= {key}:
+                conn.execute(
+                    "UPDATE responses SET customer_key = ? "
+                    "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
+                    (key, name_key, name_key),
+                )
+            return key, name_key
+        return (ties.pop() if len(ties) == 1 else name_key), name_key
+
+    @staticmethod
+    def _insert_response(
+        conn: sqlite3.Connection,
+        import_id: int,
+        s: ScoredResponse,
+        sent_ties: dict[str, set[str]],
+    ) -> None:
         r = s.response
+        key, name_key = Store._key_for(conn, r, sent_ties)
         cur = conn.execute(
             "INSERT INTO responses (import_id, customer, customer_code, customer_key, period, "
-            "reply_date, comments, sheet, row, total, grade, complete) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reply_date, comments, sheet, row, total, grade, complete, name_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 import_id,
                 r.customer,
                 r.customer_code,
-                customer_key(r.customer, r.customer_code),
+                key,
                 r.period,
                 r.date.isoformat() if r.date else None,
                 r.comments,
@@ -367,6 +559,7 @@ class Store:
                 s.total,
                 s.grade,
                 int(s.complete),
+                name_key,
             ),
         )
         response_id = cur.lastrowid
@@ -374,6 +567,119 @@ class Store:
             "INSERT INTO ratings (response_id, item, level, cell) VALUES (?, ?, ?, ?)",
             [(response_id, item, level, r.cells.get(item)) for item, level in r.ratings.items()],
         )
+
+    # ---------------------------------------------------------------- imports
+
+    def imports(self) -> list[ImportSummary]:
+        """Every import recorded, oldest first."""
+        rows = self.conn.execute(
+            "SELECT i.id, i.path, i.sha256, i.imported_at, i.period, "
+            "(SELECT group_concat(DISTINCT period) FROM responses WHERE import_id = i.id), "
+            "(SELECT count(*) FROM responses WHERE import_id = i.id), "
+            "(SELECT count(*) FROM rejections WHERE import_id = i.id) "
+            "FROM imports i ORDER BY i.id"
+        )
+        return [_import_summary(row) for row in rows]
+
+    def remove_import(self, import_id: int, now: datetime) -> RemovedImport:
+        """Remove an import with its responses, ratings and rejections, the CAPAs only its
+        replies caused (still open: refused with ImportInUse when one has moved on) and the
+        effectiveness judged from its replies; noted in import_history. One transaction."""
+        with self._write() as conn:
+            summary = next((i for i in self.imports() if i.id == import_id), None)
+            if summary is None:
+                raise StoreError(f"no import #{import_id}: csat imports list shows them")
+            keys = conn.execute(
+                "SELECT DISTINCT period, customer_key FROM responses WHERE import_id = ?",
+                (import_id,),
+            ).fetchall()
+            removed: list[str] = []
+            kept: list[str] = []
+            moved_on: list[str] = []
+            records = self.capas()
+            for capa in records:
+                inside = [
+                    p for p, k in keys if k == capa.customer_key and _contains(capa.period, p)
+                ]
+                if not inside:
+                    continue
+                others = conn.execute(
+                    "SELECT period FROM responses WHERE customer_key = ? AND import_id != ?",
+                    (capa.customer_key, import_id),
+                ).fetchall()
+                if any(_contains(capa.period, p) for (p,) in others):
+                    kept.append(capa.number)
+                elif capa.status != "open" or any(
+                    e.step in ("closed", "verified", "reopened") for e in capa.history
+                ):
+                    moved_on.append(f"{capa.number} ({capa.status})")
+                else:
+                    removed.append(capa.number)
+            if moved_on:
+                raise ImportInUse(
+                    f"import #{import_id} ({summary.path}) caused CAPAs that have moved on: "
+                    f"{', '.join(moved_on)}; nothing was removed. A CAPA acted on stays on "
+                    "record: import the corrected file instead (the latest reply counts)"
+                )
+            reset = []
+            at = now.isoformat(timespec="seconds")
+            for capa in records:
+                if capa.number in removed or not capa.evidence:
+                    continue
+                source_of = capa.evidence.get("source")
+                source = source_of.get("file") if isinstance(source_of, dict) else None
+                if source == summary.path and capa.evidence.get("period") in summary.periods:
+                    reset.append(capa.number)
+                    _append(
+                        conn,
+                        capa.number,
+                        CapaEvent(
+                            "judged",
+                            now.date(),
+                            "csat imports remove",
+                            f"verdict withdrawn: the reply it rested on (import #{import_id}, "
+                            f"{summary.path}) was removed",
+                        ),
+                    )
+            for number in removed:
+                history = next(c for c in records if c.number == number).history
+                conn.execute(
+                    "INSERT INTO capa_removals (number, import_id, at, history) "
+                    "VALUES (?, ?, ?, ?)",
+                    (
+                        number,
+                        import_id,
+                        at,
+                        orjson.dumps([e.as_json() for e in history]).decode(),
+                    ),
+                )
+                conn.execute("UPDATE capas SET repeat_of = NULL WHERE repeat_of = ?", (number,))
+                conn.execute("DELETE FROM capa_events WHERE number = ?", (number,))
+                conn.execute("DELETE FROM capas WHERE number = ?", (number,))
+            conn.execute(
+                "DELETE FROM ratings WHERE response_id IN "
+                "(SELECT id FROM responses WHERE import_id = ?)",
+                (import_id,),
+            )
+            conn.execute("DELETE FROM responses WHERE import_id = ?", (import_id,))
+            conn.execute(
+                "DELETE FROM period_rules WHERE period NOT IN (SELECT period FROM responses)"
+            )
+            detail = orjson.dumps(
+                {
+                    "responses": summary.responses,
+                    "rejections": summary.rejections,
+                    "capas_removed": removed,
+                    "judgments_reset": reset,
+                }
+            ).decode()
+            self._forget_import(conn, import_id, now, "removed", detail)
+        return RemovedImport(summary, tuple(removed), tuple(kept), tuple(reset))
+
+    def import_history(self) -> list[dict[str, object]]:
+        cur = self.conn.execute("SELECT * FROM import_history ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     # ---------------------------------------------------------------- reading
 
@@ -397,7 +703,7 @@ class Store:
         query = (
             "SELECT r.id, r.customer, r.customer_code, r.period, r.reply_date, r.comments, "
             "i.path, r.sheet, r.row, r.superseded, r.import_id, "
-            "json_group_object(g.item, json_array(g.level, g.cell)) "
+            "json_group_object(g.item, json_array(g.level, g.cell)), r.customer_key "
             "FROM ranked_responses r JOIN imports i ON i.id = r.import_id "
             "JOIN ratings g ON g.response_id = r.id "
             f"WHERE r.period IN ({marks}) GROUP BY r.id ORDER BY r.id"
@@ -416,7 +722,7 @@ class Store:
                 source=Source(row[6], row[7], row[8]),
                 cells=cells,
             )
-            yield StoredResponse(row[0], response, bool(row[9]), row[10])
+            yield StoredResponse(row[0], response, bool(row[9]), row[10], row[12])
 
     def ensure_capas(
         self, plans: list[CapaPlan], issue_date: date, due_date: date, by: str = "csat report"
@@ -520,6 +826,17 @@ class Store:
                     for c, lang, file in sent
                 ],
             )
+            # replies by name alone now count for the code the list ties their name to
+            ties = self._sent_ties(conn)
+            for c, _, _ in sent:
+                name_key = customer_key(c.name, None)
+                claimed = self._tied_codes(conn, name_key, ties)
+                if len(claimed) == 1:
+                    conn.execute(
+                        "UPDATE responses SET customer_key = ? "
+                        "WHERE name_key = ? AND customer_code IS NULL",
+                        (claimed.pop(), name_key),
+                    )
 
     def customer_keys(self, periods: list[str]) -> set[str]:
         """Customer keys with a recorded response in these periods (by code and by name)."""
@@ -614,14 +931,55 @@ class Store:
 
     def rejections_for(self, periods: list[str], period_given: str) -> list[Rejection]:
         """Rejections of every import that recorded a response in these periods or was run with
-        --period for the report's period."""
+        --period for the report's period, except those a corrected file superseded: a later
+        import of a file with the same name that recorded responses from the same sheet (any
+        sheet, for a rejection of the whole file)."""
         marks = ",".join("?" * len(periods))
         query = (
-            "SELECT i.path, j.sheet, j.cell, j.reason FROM rejections j "
+            "SELECT i.path, j.sheet, j.cell, j.reason, i.id FROM rejections j "
             "JOIN imports i ON i.id = j.import_id WHERE i.period = ? OR i.id IN "
             f"(SELECT import_id FROM responses WHERE period IN ({marks})) ORDER BY j.id"
         )
-        return [Rejection(*row) for row in self.conn.execute(query, [period_given, *periods])]
+        rows = self.conn.execute(query, [period_given, *periods]).fetchall()
+        if not rows:
+            return []
+        later: dict[str, list[tuple[int, str | None]]] = {}
+        for import_id, path, sheet in self.conn.execute(
+            "SELECT DISTINCT i.id, i.path, r.sheet FROM responses r "
+            "JOIN imports i ON i.id = r.import_id WHERE i.id > ?",
+            (min(row[4] for row in rows),),
+        ):
+            later.setdefault(_file_name(path), []).append((import_id, sheet))
+
+        def superseded(path: str, sheet: str | None, import_id: int) -> bool:
+            return any(
+                other > import_id and (sheet is None or sheet == other_sheet)
+                for other, other_sheet in later.get(_file_name(path), [])
+            )
+
+        return [Rejection(*row[:4]) for row in rows if not superseded(row[0], row[1], row[4])]
+
+
+def _import_summary(row: tuple[object, ...]) -> ImportSummary:
+    i, path, sha, at, period, periods, responses, rejections = row
+    return ImportSummary(
+        int(str(i)),
+        str(path),
+        str(sha),
+        str(at),
+        None if period is None else str(period),
+        tuple(sorted(str(periods).split(","))) if periods else (),
+        int(str(responses)),
+        int(str(rejections)),
+    )
+
+
+def _contains(outer: str, inner: str) -> bool:
+    """Whether the period `outer` (a CAPA's) holds the period `inner` (a response's)."""
+    try:
+        return outer == inner or parse_period(outer).contains(parse_period(inner))
+    except CsatError:
+        return False
 
 
 _CAPA_COLUMNS = (
@@ -713,11 +1071,21 @@ def _capa_history_migration(conn: sqlite3.Connection) -> None:
         " recorded_at TEXT)"
     )
     conn.execute("CREATE INDEX capa_events_by_number ON capa_events (number, id)")
-    for what in ("UPDATE", "DELETE"):
-        conn.execute(
-            f"CREATE TRIGGER capa_events_no_{what.lower()} BEFORE {what} ON capa_events "
-            "BEGIN SELECT RAISE(ABORT, 'the CAPA history is append-only'); END"
-        )
+    # The history is append-only. The one way out is `csat imports remove` taking back a CAPA
+    # that nobody acted on: it first records the CAPA in capa_removals (the record of that).
+    conn.execute(
+        "CREATE TABLE capa_removals (number TEXT PRIMARY KEY, import_id INTEGER NOT NULL,"
+        " at TEXT NOT NULL, history TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TRIGGER capa_events_no_update BEFORE UPDATE ON capa_events "
+        "BEGIN SELECT RAISE(ABORT, 'the CAPA history is append-only'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER capa_events_no_delete BEFORE DELETE ON capa_events "
+        "WHEN NOT EXISTS (SELECT 1 FROM capa_removals WHERE number = OLD.number) "
+        "BEGIN SELECT RAISE(ABORT, 'the CAPA history is append-only'); END"
+    )
     rows = conn.execute(
         "SELECT number, issue_date, status, action, closed_on, verified_on, note, "
         "reopen_reason, effectiveness, evidence FROM capas ORDER BY number"
@@ -762,6 +1130,14 @@ def _capa_history_migration(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE capas DROP COLUMN {column}")
 
 
+def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    conn.create_function(
+        "csat_name_key", 1, lambda name: customer_key(str(name), None), deterministic=True
+    )
+    return conn
+
+
 def _create(path: Path) -> None:
     """Build a new database privately (WAL, current schema) and link it into place, so no
     process ever sees a half-made one; if another process got there first, use theirs."""
@@ -769,7 +1145,7 @@ def _create(path: Path) -> None:
         raise StoreError(f"cannot create {path}: folder {path.parent} does not exist")
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
-        conn = sqlite3.connect(temp, isolation_level=None)
+        conn = _connect(temp)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             _migrate(conn)
@@ -779,10 +1155,34 @@ def _create(path: Path) -> None:
             os.link(temp, path)
         except FileExistsError:
             pass
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            _create_in_place(path)
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror or exc}") from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+# link(2) refused: FAT, exFAT, SMB and some FUSE file systems have no hard links
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+def _create_in_place(path: Path) -> None:
+    """Without hard links: create the file exclusively (one process wins), empty. SQLite takes
+    an empty file for a new database; whoever opens it first migrates it under the write lock,
+    so a second process never sees half a schema."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        return
+    conn = _connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        _migrate(conn)
+    finally:
+        conn.close()
 
 
 def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -793,7 +1193,8 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     finally:
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
     if app_id != APPLICATION_ID and (tables or version):
         raise StoreError(f"{path} is not a csat database; use --db to choose another file")
     if version > SCHEMA_VERSION:

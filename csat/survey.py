@@ -19,6 +19,7 @@ class SurveyResult:
     folder: Path
     written: list[tuple[Customer, str, Path]]  # customer, language, file
     reply_by: date
+    kept: int = 0  # forms an earlier (interrupted) run wrote and recorded as sent
 
 
 def make_surveys(
@@ -33,7 +34,9 @@ def make_surveys(
     force: bool = False,
 ) -> SurveyResult:
     """Validate the list (nothing is written unless it is clean), then write the forms into
-    out_dir/period/ and record them as sent. Existing forms are kept unless `force`."""
+    out_dir/period/, recording each as sent as soon as it is written: an interrupted run leaves
+    every form on disk recorded but perhaps the last, and running it again (without --force)
+    writes only what is missing. Existing forms are kept unless `force`."""
     rules = loaded.rules
     customers = read_customers(customers_file, rules)
     folder = out_dir / str(period)
@@ -44,18 +47,29 @@ def make_surveys(
         for c in customers
     ]
     check_company(loaded, {language for _, language, _ in plan})
+    recorded = (
+        {(str(s["customer_code"]), str(s["file"])) for s in store.sent_forms(str(period))}
+        if store is not None
+        else set()
+    )
+    done = [p for c, _, p in plan if p.exists() and (c.code, str(p)) in recorded]
     existing = [p for _, _, p in plan if p.exists()]
-    if existing and not force:
+    # Forms on disk not recorded as sent: an interrupted run leaves at most one (the form being
+    # recorded when it stopped); more come from elsewhere and are not ours to overwrite.
+    unknown = [p for p in existing if p not in done]
+    if existing and not force and (len(done) == len(plan) or len(unknown) > 1):
         shown = ", ".join(p.name for p in existing[:5]) + (" …" if len(existing) > 5 else "")
         raise CsatError(
             f"{folder} already holds forms for {period} ({len(existing)}: {shown}); "
             "nothing was written. Use --force to overwrite them"
         )
-    for customer, language, path in plan:
+    skip = set() if force else set(done)
+    todo = [(c, lg, p) for c, lg, p in plan if p not in skip]
+    for customer, language, path in todo:
         write_form(path, customer, language, str(period), due, rules, loaded.sha256)
-    if store is not None:
-        store.record_sent(str(period), [(c, lg, str(p)) for c, lg, p in plan], today, due)
-    return SurveyResult(folder, plan, due)
+        if store is not None:
+            store.record_sent(str(period), [(customer, language, str(path))], today, due)
+    return SurveyResult(folder, todo, due, kept=len(skip))
 
 
 class PlaceholderCompany(CsatError):

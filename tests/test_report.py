@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from csat.cli import app
 from csat.config import LoadedRules, load_rules
-from csat.errors import CsatError
 from csat.periods import parse_period
 from csat.pipeline import record_outcomes
 from csat.report import NothingToReport, build_report, report_path
@@ -227,14 +226,7 @@ def test_failed_or_interrupted_write_keeps_the_previous_report(
     out = tmp_path / "reports"
     first = make(history, loaded, out).path
     before = first.read_bytes()
-    # A write that fails (the temporary name is taken by a folder): a clear error, old file kept.
-    blocker = first.with_name(f".{first.name}.{os.getpid()}.tmp")
-    blocker.mkdir()
-    with pytest.raises(CsatError, match="earlier copy is unchanged"):
-        make(history, loaded, out)
-    blocker.rmdir()
-    assert first.read_bytes() == before
-
+    # (a write that fails for want of disk space: tests/test_report_set.py)
     import csat.render.workbook as wbmod
 
     def interrupted(self: object, view: object) -> None:

@@ -233,3 +233,134 @@ def test_missing_database_is_not_created_for_reading(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="csat score"):
         Store.open(tmp_path / "none.db", create=False)
     assert not (tmp_path / "none.db").exists()
+
+
+# ---------------------------------------------------------------- issue 10.1: rejected files
+
+
+def _dateless(path: Path) -> Path:
+    from conftest import write_workbook
+
+    header = [c for c in TABLE_HEADER if c != "回复日期"]
+    return write_workbook(path, {"S": [header, [1, "甲公司", "A1", *["非常满意"] * 7, "x"]]})
+
+
+def test_a_file_whose_rows_were_all_rejected_imports_again_under_new_options(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    db = tmp_path / "h.db"
+    table = _dateless(tmp_path / "t.xlsx")
+    with Store.open(db) as store:
+        first = record(store, loaded, table, period=None)
+        assert [type(g).__name__ for g in first if not isinstance(g, Notice)] == [
+            "Rejection",
+            "Recorded",
+        ]
+        again = record(store, loaded, table, period="2024H1")
+        assert not any(isinstance(g, Skipped) for g in again), again
+        [done] = [g for g in again if isinstance(g, Recorded)]
+        assert done.result.responses == 1
+        assert [s.response.customer for s in store.responses(["2024H1"])] == ["甲公司"]
+        # the old rejection ("no reply date") is gone with the import that made it
+        assert store.rejections_for(["2024H1"], "2024H1") == []
+        # and now it is imported, under its old number: a third run records nothing new
+        [note] = record(store, loaded, table, period="2024H1")
+        assert isinstance(note, Skipped) and "already imported" in note.reason
+        assert "import #1" in note.reason
+        [event] = store.import_history()
+        assert (event["event"], event["import_id"]) == ("read again", 1)
+    assert count(db, "imports") == 1 and count(db, "rejections") == 0
+
+
+def test_a_corrected_file_supersedes_the_rejections_of_the_old_one(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    import openpyxl
+
+    sent = tmp_path / "first" / "consolidated-2024H1.xlsx"
+    sent.parent.mkdir()
+    sent.write_bytes((DATA / "consolidated-2024H1.xlsx").read_bytes())
+    fixed = tmp_path / "resent" / "consolidated-2024H1.xlsx"
+    fixed.parent.mkdir()
+    wb = openpyxl.load_workbook(sent)
+    wb["2024上半年"]["F17"] = "较满意"  # the customer corrected the unknown rating '很好'
+    wb.save(fixed)
+    with Store.open(tmp_path / "h.db") as store:
+        record(store, loaded, sent)
+        assert [r.cell for r in store.rejections_for(["2024H1"], "2024H1")] == ["F17"]
+        record(store, loaded, fixed)
+        assert store.rejections_for(["2024H1"], "2024H1") == []
+        counted = [s for s in store.responses(["2024H1"]) if not s.superseded]
+        assert len(counted) == 30
+
+
+def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path, loaded: LoadedRules) -> None:
+    broken = tmp_path / "later.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not yet complete")
+    with Store.open(tmp_path / "h.db") as store:
+        [rejected, _] = record(store, loaded, broken)
+        assert isinstance(rejected, Rejection)
+        # the same bytes again: still unreadable, reported again rather than "already imported"
+        again = record(store, loaded, broken)
+        assert isinstance(again[0], Rejection), again
+
+
+# ---------------------------------------------------------------- issue 10.10: one customer
+
+
+def _reply(path: Path, name: str, code: str | None, day: str) -> Path:
+    from conftest import write_workbook
+
+    bad = ["非常不满意"] * 7
+    return write_workbook(path, {"S": [TABLE_HEADER, [1, name, code, day, *bad, "差"]]})
+
+
+@pytest.mark.parametrize("coded_first", [True, False])
+def test_a_name_an_earlier_reply_ties_to_a_code_is_that_customer(
+    tmp_path: Path, loaded: LoadedRules, coded_first: bool
+) -> None:
+    from datetime import date
+
+    from csat.report import build_report
+
+    by_code = _reply(tmp_path / "form.xlsx", "天津立讯电子有限公司", "C1001", "2024-06-01")
+    by_name = _reply(tmp_path / "office.xlsx", "天津立讯电子 有限公司", None, "2024-06-20")
+    with Store.open(tmp_path / "h.db") as store:
+        for path in (by_code, by_name) if coded_first else (by_name, by_code):
+            record(store, loaded, path)
+        result = build_report(store, H1, loaded, tmp_path / "out", "zh", date(2024, 7, 1))
+        assert result.view.stats.customers == 1
+        assert result.view.stats.superseded == 1
+        keys = {c.customer_key for c in store.capas("2024H1")}
+    assert keys == {"code:c1001"}
+
+
+def test_a_name_the_sent_forms_tie_to_a_code_is_that_customer(
+    tmp_path: Path, loaded: LoadedRules
+) -> None:
+    from datetime import date
+
+    from csat.chase import not_replied
+    from csat.customers import Customer
+
+    by_name = _reply(tmp_path / "office.xlsx", "Nordlicht Elektronik GmbH", None, "2024-06-20")
+    with Store.open(tmp_path / "h.db") as store:
+        sent = [
+            (Customer("N2001", "Nordlicht Elektronik GmbH", "en"), "en", "a.xlsx"),
+            (Customer("N2002", "Nordlicht Elektronik GmbH", "en"), "en", "b.xlsx"),  # a namesake
+            (Customer("C1001", "天津立讯电子有限公司", "zh"), "zh", "c.xlsx"),
+        ]
+        store.record_sent("2024H1", sent[2:], date(2024, 6, 1), date(2024, 6, 15))
+        record(
+            store, loaded, _reply(tmp_path / "t.xlsx", "天津立讯电子有限公司", None, "2024-06-21")
+        )
+        [(key,)] = store.conn.execute("SELECT customer_key FROM responses").fetchall()
+        assert key == "code:c1001"
+        # a name two customers share is tied to neither
+        store.record_sent("2024H1", sent[:2], date(2024, 6, 1), date(2024, 6, 15))
+        record(store, loaded, by_name)
+        keys = {k for (k,) in store.conn.execute("SELECT customer_key FROM responses")}
+        assert keys == {"code:c1001", "name:nordlicht elektronik gmbh"}
+        rules = loaded.rules
+        missing = {m.code for m in not_replied(store, H1, rules, date(2024, 7, 1))}
+        assert "C1001" not in missing

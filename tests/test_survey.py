@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from typer.testing import CliRunner
 from csat.cli import app
 from csat.config import LoadedRules, load_rules
 from csat.customers import CustomerListError, read_customers
+from csat.errors import CsatError
 from csat.periods import parse_period
 from csat.pipeline import score_files
 from csat.store import Store
@@ -371,3 +375,54 @@ def test_customer_list_as_xlsx_with_numeric_codes(tmp_path: Path, loaded: Loaded
         ("1001", "甲公司", "zh", "A"),
         ("2002", "Acme", "en", None),
     ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_survey_is_completed_by_running_it_again(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C or kill -9 half-way: every form on disk is recorded as sent (but at most the one
+    being recorded), and the same command again writes only what is missing."""
+    listing = tmp_path / "many.csv"
+    lines = [f"K{i:04d},客户{i},zh" for i in range(300)]
+    listing.write_text("客户编号,客户名称,语言\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "s.db"
+    args = [sys.executable, "-m", "csat", "survey", "--customers", str(listing)]
+    args += ["--period", "2024H1", "--out", str(tmp_path / "out"), "--date", "2024-06-20"]
+    args += ["--config", str(named_rules(tmp_path))]
+    env = {**os.environ, "CSAT_DB": str(db), "PYTHONPATH": str(ROOT)}
+    folder = tmp_path / "out" / "2024H1"
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(2400):
+        if folder.is_dir() and len(list(folder.glob("*.xlsx"))) >= 20:
+            break
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.05)  # a pause that ends early if csat exits
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    assert proc.returncode in (130, -sig), proc.returncode
+    on_disk = {str(p) for p in folder.glob("*.xlsx")}
+    with Store.open(db) as store:
+        sent = {str(s["file"]) for s in store.sent_forms("2024H1")}
+    assert 20 <= len(on_disk) < 300
+    assert sent <= on_disk and len(on_disk - sent) <= 1
+    kept = {p: Path(p).read_bytes() for p in sent}
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(sent)} written and recorded before were kept" in again.stdout.replace("\n", " ")
+    with Store.open(db) as store:
+        assert len(store.sent_forms("2024H1")) == 300
+    assert len(list(folder.glob("*.xlsx"))) == 300
+    assert all(Path(p).read_bytes() == b for p, b in kept.items())
+
+
+def test_forms_on_disk_not_recorded_as_sent_are_not_overwritten(
+    tmp_path: Path, loaded: LoadedRules, customers: Path
+) -> None:
+    """Forms made without this store (another --db, or copied in) are not an interrupted run."""
+    make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 20), None)
+    form = tmp_path / "out" / "2024H1" / "2024H1-C1001.xlsx"
+    before = form.read_bytes()
+    with Store.open(tmp_path / "h.db") as store, pytest.raises(CsatError, match="--force"):
+        make_surveys(customers, H1, loaded, tmp_path / "out", date(2024, 6, 21), store)
+    assert form.read_bytes() == before

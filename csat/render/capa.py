@@ -9,10 +9,21 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
 from csat.capa import evidence_text
 from csat.config import Rules, packaged_data_dir
+from csat.errors import CsatError
 from csat.render.atomic import write_atomically
 from csat.render.labels import Lang, t
 from csat.store import CapaRecord
@@ -95,12 +106,18 @@ class CapaView:
     history: list[Step]  # every step after the issue; the form prints it as the record
 
 
+class TemplateProblem(CsatError):
+    """A template cannot be used: it names the template file and line."""
+
+
 def environment(user_templates: Path | None) -> Environment:
-    """Templates in `user_templates` (./templates) override the packaged ones by name."""
+    """Templates in `user_templates` (./templates) override the packaged ones by name. The
+    environment is sandboxed: a template (a user may edit them) cannot reach Python internals
+    (`''.__class__.__mro__`) or call unsafe methods."""
     folders = [packaged_data_dir() / "templates"]
     if user_templates is not None and user_templates.is_dir():
         folders.insert(0, user_templates)
-    return Environment(
+    return SandboxedEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders]),
         # HTML is escaped; plain-text templates (reminder.*.txt.j2) are not HTML.
         autoescape=select_autoescape(["html", "html.j2"], default_for_string=True, default=False),
@@ -108,6 +125,50 @@ def environment(user_templates: Path | None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _problem(name: str, exc: Exception) -> TemplateProblem:
+    """Where a template failed: its file and line, from the error or from the traceback
+    (Jinja maps rendering errors back to template lines)."""
+    filename, line = name, None
+    if isinstance(exc, TemplateSyntaxError):
+        filename, line = exc.filename or exc.name or name, exc.lineno
+    else:
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code.co_filename
+            if code.endswith(".j2") or code.endswith(".html") or code.endswith(".txt"):
+                filename, line = code, tb.tb_lineno
+            tb = tb.tb_next
+    where = f"{filename}, line {line}" if line else filename
+    return TemplateProblem(
+        f"template {where}: {exc}; fix the template (or delete it to use the packaged one). "
+        "Nothing was written"
+    )
+
+
+def load_template(env: Environment, name: str) -> Template:
+    """The template, or TemplateProblem naming it and the line of a syntax error."""
+    try:
+        return env.get_template(name)
+    except TemplateError as exc:
+        raise _problem(name, exc) from None
+
+
+def render(template: Template, **context: object) -> str:
+    """Render, turning any template error (undefined name, sandbox refusal) into
+    TemplateProblem with the template's file and line."""
+    try:
+        return template.render(**context)
+    except (TemplateError, TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
+        raise _problem(template.name or "template", exc) from None
+
+
+def check_templates(user_templates: Path | None) -> None:
+    """Load the CAPA templates before anything is written or issued."""
+    env = environment(user_templates)
+    for name in ("capa/form.html.j2", "capa/index.html.j2"):
+        load_template(env, name)
 
 
 def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaView:
@@ -199,14 +260,16 @@ def write_capa_forms(
     labels = {key: t(key, lang) for key in FORM_LABELS}
     views = [capa_view(c, rules, lang, today) for c in capas]
     written = []
-    form = env.get_template("capa/form.html.j2")
+    form = load_template(env, "capa/form.html.j2")
+    index_template = load_template(env, "capa/index.html.j2")
+    folder.mkdir(parents=True, exist_ok=True)
     for view in views:
         path = folder / view.file
-        html = form.render(capa=view, L=labels, lang=lang)
+        html = render(form, capa=view, L=labels, lang=lang)
         write_atomically(path, _text_writer(html))
         written.append(path)
-    index = env.get_template("capa/index.html.j2").render(
-        capas=views, L=labels, lang=lang, period=period, made_on=today.isoformat()
+    index = render(
+        index_template, capas=views, L=labels, lang=lang, period=period, made_on=today.isoformat()
     )
     path = folder / "index.html"
     write_atomically(path, _text_writer(index))
