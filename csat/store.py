@@ -156,6 +156,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     UPDATE responses SET name_key = csat_name_key(customer);
     CREATE INDEX responses_by_name ON responses (name_key, customer_code);
     """,
+    # 9: the 0-10 answer to a recommend question (NPS), reported beside the score
+    """
+    ALTER TABLE responses ADD COLUMN recommend INTEGER CHECK (recommend BETWEEN 0 AND 10);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -544,8 +548,8 @@ class Store:
         key, name_key = Store._key_for(conn, r, sent_ties)
         cur = conn.execute(
             "INSERT INTO responses (import_id, customer, customer_code, customer_key, period, "
-            "reply_date, comments, sheet, row, total, grade, complete, name_key) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reply_date, comments, sheet, row, total, grade, complete, name_key, recommend) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 import_id,
                 r.customer,
@@ -560,6 +564,7 @@ class Store:
                 s.grade,
                 int(s.complete),
                 name_key,
+                r.recommend,
             ),
         )
         response_id = cur.lastrowid
@@ -703,7 +708,8 @@ class Store:
         query = (
             "SELECT r.id, r.customer, r.customer_code, r.period, r.reply_date, r.comments, "
             "i.path, r.sheet, r.row, r.superseded, r.import_id, "
-            "json_group_object(g.item, json_array(g.level, g.cell)), r.customer_key "
+            "json_group_object(g.item, json_array(g.level, g.cell)), r.customer_key, "
+            "r.recommend "
             "FROM ranked_responses r JOIN imports i ON i.id = r.import_id "
             "JOIN ratings g ON g.response_id = r.id "
             f"WHERE r.period IN ({marks}) GROUP BY r.id ORDER BY r.id"
@@ -721,6 +727,7 @@ class Store:
                 comments=row[5],
                 source=Source(row[6], row[7], row[8]),
                 cells=cells,
+                recommend=row[13],
             )
             yield StoredResponse(row[0], response, bool(row[9]), row[10], row[12])
 

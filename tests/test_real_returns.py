@@ -265,3 +265,43 @@ def test_a_recommend_question_is_read_beside_the_score_never_into_it(
     assert acme.response.recommend == 9 and acme.total == 100.0
     [rej] = run.rejected
     assert rej.cell == "G3" and "0-10" in rej.reason
+
+
+def test_the_recommend_answers_reach_the_report_as_nps(
+    rules: Rules, workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    head = [
+        "客户名称",
+        "日期",
+        "产品质量",
+        "RoHS情况",
+        "服务情况",
+        "改善情况",
+        "您向朋友推荐我司的意愿(0-10)",
+    ]
+    rows: list[list[object]] = [head]
+    answers = [10, 9, 9, 8, 7, 6, 3, 10, 9, 2]  # 5 promoters, 3 detractors: NPS +20
+    rows += [[f"客户{i}", "2024-06-12", 5, 5, 5, 5, a] for i, a in enumerate(answers)]
+    path = workbook("nps.xlsx", rows)
+    db = tmp_path / "h.db"
+    runner = CliRunner()
+    scored = runner.invoke(app, ["score", str(path), "--db", str(db)])
+    assert scored.exit_code == 0, scored.output
+    report = runner.invoke(
+        app,
+        [
+            "report",
+            "--period",
+            "2024H1",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "r"),
+            "--date",
+            "2024-07-15",
+            "--json",
+        ],  # fmt: skip
+    )
+    assert report.exit_code == 0, report.output
+    nps = json.loads(report.stdout)["statistics"]["nps"]
+    assert nps["n"] == 10 and round(nps["value"]) == 20
