@@ -179,22 +179,7 @@ def _answer_form(
         words = [normalize(w) for options in inline for _, w in (options or [])]
         choice = choose_scale(words, rules, pinned)
         return FormLayout(labels, items, {}, None, col, choice, header_row)
-    return _rating_form(sheet, rules, labels, items, col, header_row, pinned)
-
-
-def _rating_form(
-    sheet: Sheet,
-    rules: Rules,
-    labels: dict[str, tuple[int, int]],
-    items: dict[str, tuple[int, int, str]],
-    col: int,
-    header_row: int | None,
-    pinned: str | None,
-) -> FormLayout:
-    values = [
-        sheet.rows[r][col] if col < len(sheet.rows[r]) else None for r, _, _ in items.values()
-    ]
-    words = [w for v in values if (w := rating_word(v, rules.unanswered)) is not None]
+    words = [w for v in cells if (w := rating_word(v, rules.unanswered)) is not None]
     return FormLayout(labels, items, {}, col, None, choose_scale(words, rules, pinned), header_row)
 
 
