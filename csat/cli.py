@@ -256,6 +256,8 @@ def score(
         loaded = _rules(config)
         _check_scale(scale, loaded)
         today = date.today()
+        if the_period is not None:
+            _check_plausible(the_period, loaded, today)
         bar = _ReadProgress.start()
         files = bar.files if bar else None
         with ExitStack() as stack:
@@ -613,6 +615,17 @@ def _print_inspection(info: Any) -> None:
             out.print(f"    skipped row {skip['row']}: {_esc(skip['why'])}")
         if sh.blank_rows:
             out.print(f"    {sh.blank_rows} blank rows")
+
+
+def _check_plausible(period: Any, loaded: LoadedRules, today: date) -> None:
+    """A --period outside the reply dates the rules find plausible is a typo, not a period."""
+    dates = loaded.rules.dates
+    last = today.year + dates.latest_years_ahead
+    if not dates.earliest.year <= period.year <= last:
+        raise UsageError(
+            f"--period {period} is not plausible: replies are dated {dates.earliest.year}-{last} "
+            f"(dates: in {loaded.path}); check the year for a typo"
+        )
 
 
 def _check_scale(scale: str | None, loaded: LoadedRules) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 from csat.errors import UsageError
 
 ACCEPTED = "2024H1 or 2024H2 (half-year), 2024Q1-2024Q4, 2024-05 (month) or 2024 (year)"
+FIRST_YEAR, LAST_YEAR = 1990, 2099  # what a period can mean; anything else is a typo
 _PATTERN = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
 _MONTHS = {"year": 12, "half_year": 6, "quarter": 3, "month": 1}
 
@@ -46,6 +47,11 @@ def parse_period(text: str) -> Period:
     if not m:
         raise UsageError(f"'{text}' is not a period: use {ACCEPTED}")
     year = int(m.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise UsageError(
+            f"'{text}' is not a plausible period: the year must be {FIRST_YEAR}-{LAST_YEAR} "
+            "(a typo such as 0224H1?)"
+        )
     if m.group(2):
         return Period(year, 1 if m.group(2) == "H1" else 7, 6)
     if m.group(3):

@@ -22,7 +22,7 @@ import orjson
 
 from csat.capa import CapaEvent, CapaPlan, check_step, derive, repeat_links
 from csat.customers import Customer
-from csat.errors import CsatError
+from csat.errors import CsatError, UsageError
 from csat.models import Flag, Notice, Rejection, Response, ScoredResponse, Skipped, Source
 from csat.periods import Period, parse_period
 from csat.text import normalize
@@ -698,7 +698,13 @@ class Store:
         return (row[0], row[1]) if row else None
 
     def recorded_periods(self) -> list[str]:
-        return [p for (p,) in self.conn.execute("SELECT DISTINCT period FROM responses")]
+        """The periods responses are recorded for. A period an older csat let through from a
+        typo (`224H1`) is passed over, so it never stops the report of another period."""
+        return [
+            p
+            for (p,) in self.conn.execute("SELECT DISTINCT period FROM responses")
+            if _is_period(p)
+        ]
 
     def responses(self, periods: list[str]) -> Iterator[StoredResponse]:
         """Responses of the given recorded periods with their ratings, in import order."""
@@ -1135,6 +1141,14 @@ def _capa_history_migration(conn: sqlite3.Connection) -> None:
         "evidence",
     ):
         conn.execute(f"ALTER TABLE capas DROP COLUMN {column}")
+
+
+def _is_period(text: str) -> bool:
+    try:
+        parse_period(text)
+    except UsageError:
+        return False
+    return True
 
 
 def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
