@@ -215,7 +215,10 @@ def _rules(config: Path | None) -> LoadedRules:
 @app.command()
 def score(
     paths: Annotated[
-        list[str], typer.Argument(help="Survey workbooks (.xlsx/.xlsm) or folders holding them.")
+        list[str],
+        typer.Argument(
+            help="Returned surveys (xlsx, xlsm, xlsb, xls, ods, csv, tsv, txt) or folders holding them."
+        ),
     ],
     period: Annotated[
         str | None,
