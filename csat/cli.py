@@ -217,7 +217,7 @@ def score(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Returned surveys (xlsx, xlsm, xlsb, xls, ods, csv, tsv, txt) or folders holding them."
+            help="Returned surveys (xlsx, xlsm, xlsb, xls, ods, csv, tsv, txt) or folders."
         ),
     ],
     period: Annotated[
