@@ -587,7 +587,7 @@ def _print_inspection(info: Any) -> None:
             first, last = sh.header_rows
             head += f", header row {first}" if first == last else f", header rows {first}-{last}"
         if sh.layout == "table":
-            head += f", {sh.replies} reply rows"
+            head += f", {sh.replies} reply row" + ("" if sh.replies == 1 else "s")
         out.print(head)
         if sh.layout in ("empty", "none", "refused"):
             if sh.layout == "none":
