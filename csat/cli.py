@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from inspect import cleandoc
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import orjson
 import typer
@@ -23,17 +23,18 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from csat import __version__, setup
-from csat.capa import STATUSES, VERDICTS, CapaEvent, evidence_text
-from csat.chase import not_replied
-from csat.config import LoadedRules, find_config, load_rules, packaged_data_dir
+from csat import __version__
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Notice, Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
-from csat.pipeline import Recorded, iter_outcomes, record_outcomes
-from csat.report import ReportResult, build_report, summary_json
-from csat.store import CapaRecord, Store, default_db_path
-from csat.survey import make_surveys
+
+# Each command imports the library it uses, so --help, --version and completion load no
+# reader, writer, Jinja, pydantic or scipy (issue 12; tests/test_cli.py checks sys.modules).
+if TYPE_CHECKING:
+    from csat.capa import CapaEvent
+    from csat.config import LoadedRules
+    from csat.report import ReportResult
+    from csat.store import CapaRecord, Store
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -195,6 +196,8 @@ def _must_exist(path: Path | None, option: str) -> None:
 
 
 def _rules(config: Path | None) -> LoadedRules:
+    from csat.config import find_config, load_rules
+
     _must_exist(config, "--config")
     loaded = load_rules(find_config(config))
     if _state["verbose"]:
@@ -241,6 +244,9 @@ def score(
     Exit 0 when every input was scored, 3 when some were rejected (listed with file, sheet,
     cell and reason), 1 on a bad config, 2 on a usage error.
     """
+    from csat.pipeline import iter_outcomes, record_outcomes
+    from csat.store import Store, default_db_path
+
     with _errors():
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
@@ -378,6 +384,8 @@ def _print_human(
 ) -> dict[str, int]:
     """The table lists flagged responses first, then the others, up to TABLE_ROWS_SHOWN
     (every one with --all); the rows kept are bounded, whatever the input's size."""
+    from csat.pipeline import Recorded
+
     rules = loaded.rules
     limit = None if show_all else TABLE_ROWS_SHOWN
     flagged_rows: list[list[str]] = []
@@ -625,6 +633,9 @@ def report(
     Writes OUT/PERIOD/csat-PERIOD.xlsx (default reports/). Exit 1 when the period has no
     recorded responses or the workbook cannot be written (an earlier one stays intact).
     """
+    from csat.report import build_report, summary_json
+    from csat.store import Store, default_db_path
+
     with _errors():
         the_period = parse_period(period)
         made_on = _parse_date(report_date) if report_date else date.today()
@@ -737,6 +748,9 @@ def survey(
     The customer list is checked first: any bad row (missing code, unknown language, duplicate
     code) is listed with its cell and nothing is written (exit 1).
     """
+    from csat.store import Store, default_db_path
+    from csat.survey import make_surveys
+
     with _errors():
         _must_exist(customers, "--customers")
         the_period = parse_period(period)
@@ -787,6 +801,9 @@ def chase(
 
     Example: [bold]csat chase --period 2024H1[/bold] (for cron: exit 3 when anyone is overdue)
     """
+    from csat.chase import not_replied
+    from csat.store import Store, default_db_path
+
     with _errors():
         _must_exist(customers, "--customers")
         the_period = parse_period(period)
@@ -822,6 +839,8 @@ def chase(
 
 
 def _capa_store(db: Path | None) -> Store:
+    from csat.store import Store, default_db_path
+
     return Store.open(db or default_db_path(), create=False)
 
 
@@ -853,6 +872,8 @@ def capa_list(
 
     Example: [bold]csat capa list --overdue[/bold] (for cron: exit 3 when any is overdue)
     """
+    from csat.capa import STATUSES, VERDICTS
+
     with _errors():
         today = _parse_date(on) if on else date.today()
         rules = _rules(config).rules
@@ -1130,6 +1151,8 @@ def _verdict_text(c: CapaRecord) -> str:
 
 
 def _event_text(e: CapaEvent, rules: Any) -> str:
+    from csat.capa import evidence_text
+
     """One step of the history in words (customer and user text escaped for Rich)."""
     if e.step == "judged":
         words = evidence_text(e.evidence, rules, "en") if e.evidence else ""
@@ -1178,6 +1201,8 @@ def config_check(config: ConfigOpt = None) -> None:
 
     Example: [bold]csat config check --config config/weights.yaml[/bold]
     """
+    from csat.config import packaged_data_dir
+
     with _errors():
         loaded = _rules(config)
         rules = loaded.rules
@@ -1272,6 +1297,8 @@ def init(
     Survey forms are signed with the company's name: csat survey refuses to send them until it
     is set (asked here when run in a terminal).
     """
+    from csat import setup
+
     with _errors():
         if company is None and company_en is None and sys.stdin.isatty():
             company = typer.prompt("Company name in Chinese (on the forms)", default="") or None
