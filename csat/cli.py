@@ -17,7 +17,6 @@ from inspect import cleandoc
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -288,7 +287,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
             stream.write(",\n" if counts["scored"] else "\n")
-            stream.write(orjson.dumps(outcome.as_json()).decode())
+            stream.write(outcome.json_bytes().decode())
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
         elif isinstance(outcome, Rejection):
