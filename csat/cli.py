@@ -235,6 +235,17 @@ def score(
             "--all", help=f"List every scored response (default: the first {TABLE_ROWS_SHOWN})."
         ),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes reading files when there are many (default: the number of cores); "
+            "results and the store are the same as with 1.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import returned surveys, score each customer, grade A-E and flag what needs a CAPA.
 
@@ -243,6 +254,7 @@ def score(
     Exit 0 when every input was scored, 3 when some were rejected (listed with file, sheet,
     cell and reason), 1 on a bad config, 2 on a usage error.
     """
+    from csat.parallel import default_jobs
     from csat.pipeline import iter_outcomes, record_outcomes
     from csat.store import Store, default_db_path
 
@@ -251,6 +263,7 @@ def score(
         loaded = _rules(config)
         _check_scale(scale, loaded)
         today = date.today()
+        jobs = jobs or default_jobs()
         bar = _ReadProgress.start()
         files = bar.files if bar else None
         with ExitStack() as stack:
@@ -258,13 +271,21 @@ def score(
                 stack.callback(bar.stop)
             if dry_run:
                 outcomes: Iterator[Any] = iter_outcomes(
-                    paths, loaded.rules, the_period, files, scale=scale, today=today
+                    paths, loaded.rules, the_period, files, scale=scale, today=today, jobs=jobs
                 )
             else:
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
                 outcomes = record_outcomes(
-                    paths, loaded, store, now, the_period, files, scale=scale, today=today
+                    paths,
+                    loaded,
+                    store,
+                    now,
+                    the_period,
+                    files,
+                    scale=scale,
+                    today=today,
+                    jobs=jobs,
                 )
                 # Closed before the store (LIFO): an interrupted file rolls back cleanly.
                 stack.callback(outcomes.close)
