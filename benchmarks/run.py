@@ -1,16 +1,16 @@
 """Every row of issue 12's table, csat against its baseline in the same run. Not part of the tests.
 
     python benchmarks/run.py            # 10k and 100k tables, 2,000 forms, record, report, --help
-    python benchmarks/run.py --quick    # a minute-long subset (10k table, 2,000 forms, --help)
+    python benchmarks/run.py --quick    # a minute-long subset (10k rows, forms, record, report, help)
     python benchmarks/run.py --big      # also the full 1,048,575-row sheet (slow to generate)
     python benchmarks/run.py --repeat 5 # pairs per row (default 3)
     python benchmarks/run.py --big --only 1,048,575   # one row
 
 Each row runs csat and its baseline back to back as one pair (which goes first alternates), the
 pair repeated; the figures are medians over the pairs. The machine is shared, so the time is the
-child's CPU time (user + sys, from wait4 like /usr/bin/time's %U + %S, including any worker
-processes it waited for) and the peak is its maximum resident set; wall time is printed too
-because --jobs trades CPU for wall time. The ratio is the median of the per-pair ratios.
+command's CPU time (user + sys, /usr/bin/time's %U + %S, which include the worker processes
+it waited for) and the peak is its maximum resident set (%M); wall time is printed too because
+--jobs trades CPU for wall time. The ratio is the median of the per-pair ratios.
 """
 
 from __future__ import annotations
@@ -77,16 +77,26 @@ class Run:
     peak_mib: float
 
 
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def measure(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
-    """CPU, wall seconds and peak RSS of one child process (and the workers it waited for)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv), stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"failed: {' '.join(argv)}")
+    """CPU, wall seconds and peak RSS of one child process (and the workers it waited for),
+    by GNU time where there is one: its child is forked from a small process, so the peak is
+    the command's own, not this script's image copied by fork."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        prefix = [TIME, "-o", report.name, "-f", "%U %S %M %e"] if TIME else []
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [*prefix, *argv], stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 3):
+            raise SystemExit(f"failed: {' '.join(argv)}")
+        if TIME:
+            user, system, peak_kib, wall_s = report.read().split()[-4:]
+            return Run(float(user) + float(system), float(wall_s), int(peak_kib) / 1024)
     return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
 
 
