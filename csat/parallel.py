@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 AHEAD_PER_WORKER = 3  # batches submitted beyond those being read: keeps the workers busy
 MAX_BATCH = 32  # files per task: one round trip to a worker costs more than reading a form
+
+START_METHOD = "fork" if sys.platform == "linux" else None
 
 _worker: tuple[Rules, Scorer, ReadOptions] | None = None
 
@@ -58,10 +61,9 @@ def scored_in_pool(
     files: list[InputFile], rules: Rules, options: ReadOptions, jobs: int
 ) -> Iterator[Iterator[Outcome]]:
     """Each file's outcomes, in the files' order, read by `jobs` worker processes."""
-    # fork where there is one: the workers start with csat already imported (spawn would
-    # import it again in each, ~0.3 s of CPU apiece)
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # fork on Linux: the workers start with csat already imported (spawn imports it again in
+    # each, ~0.3 s of CPU apiece); elsewhere the platform's default (fork is unsafe on macOS)
+    context = multiprocessing.get_context(START_METHOD)
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(files)),
         mp_context=context,
