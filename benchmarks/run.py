@@ -1,7 +1,7 @@
 """Every row of issue 12's table, csat against its baseline in the same run. Not part of the tests.
 
     python benchmarks/run.py            # 10k and 100k tables, 2,000 forms, record, report, --help
-    python benchmarks/run.py --quick    # a minute-long subset (10k rows, forms, record, report, help)
+    python benchmarks/run.py --quick    # a one-minute subset on 10k rows
     python benchmarks/run.py --big      # also the full 1,048,575-row sheet (slow to generate)
     python benchmarks/run.py --repeat 5 # pairs per row (default 3)
     python benchmarks/run.py --big --only 1,048,575   # one row
