@@ -46,14 +46,22 @@ def _score_file(
 
 
 def _scored_files(
-    files: list[InputFile], rules: Rules, options: ReadOptions, jobs: int
+    files: list[InputFile],
+    rules: Rules,
+    options: ReadOptions,
+    jobs: int,
+    wanted: list[bool] | None = None,
 ) -> Iterator[Iterator[Outcome]]:
     """Each file's outcomes, in the files' order: read here one by one (lazily, memory flat),
-    or by a pool of `jobs` processes when there are many files (csat.parallel)."""
-    if jobs > 1 and len(files) >= POOL_MIN_FILES:
+    or by a pool of `jobs` processes when there are many files (csat.parallel). Files not
+    `wanted` (recorded already) are not read by the pool: their outcomes are empty."""
+    chosen = files if wanted is None else [f for f, w in zip(files, wanted, strict=True) if w]
+    if jobs > 1 and len(chosen) >= POOL_MIN_FILES:
         from csat.parallel import scored_in_pool
 
-        yield from scored_in_pool(files, rules, options, jobs)
+        pooled = scored_in_pool(chosen, rules, options, jobs)
+        for w in wanted or [True] * len(files):
+            yield next(pooled) if w else iter(())
         return
     scorer = Scorer(rules)
     for item in files:
@@ -116,15 +124,20 @@ def record_outcomes(
     own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
     skipped, files = _inputs(paths, own)
     yield from skipped
+    # With a pool, files are hashed first so that those recorded already are not read at all,
+    # as one process does not read them (record_file's check in its transaction decides).
+    hashes = [_sha256(f) for f in files] if jobs > 1 and len(files) >= POOL_MIN_FILES else None
+    wanted = None
+    if hashes is not None:
+        wanted = [isinstance(h, str) and not store.is_imported(h) for h in hashes]
     for done, (item, outcomes) in enumerate(
-        zip(files, _scored_files(files, loaded.rules, options, jobs), strict=True)
+        zip(files, _scored_files(files, loaded.rules, options, jobs, wanted), strict=True)
     ):
         if progress:
             progress(done, len(files), item.shown)
-        try:
-            sha = file_sha256(item.path)
-        except OSError as exc:
-            yield Rejection(item.shown, None, None, f"cannot be read: {exc.strerror or exc}")
+        sha = hashes[done] if hashes is not None else _sha256(item)
+        if isinstance(sha, OSError):
+            yield Rejection(item.shown, None, None, f"cannot be read: {sha.strerror or sha}")
             continue
         for got in store.record_file(
             item.shown, sha, loaded.sha256, loaded.text, period, outcomes, now
@@ -143,6 +156,13 @@ def record_outcomes(
                 yield got
     if progress:
         progress(len(files), len(files), "")
+
+
+def _sha256(item: InputFile) -> str | OSError:
+    try:
+        return file_sha256(item.path)
+    except OSError as exc:
+        return exc
 
 
 def score_files(
