@@ -1,5 +1,6 @@
-"""Time `csat score` recording into the store and `csat report` on an N-response table, against
-XlsxWriter's constant_memory mode writing the same per-customer cells. Not part of the tests.
+"""CPU time of `csat score` recording into the store and `csat report` on an N-response
+table, against XlsxWriter's constant_memory mode writing the same per-customer cells. Not part of
+the tests; `benchmarks/run.py` runs the same rows paired with their baselines.
 
     python benchmarks/report.py            # 100,000 customers
     python benchmarks/report.py 10000
@@ -43,7 +44,7 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     env_db = ["--db", str(db)]
-    score_s, score_mb = measure(
+    score = measure(
         [
             sys.executable,
             "-m",
@@ -56,7 +57,7 @@ def main() -> None:
             str(source),
         ]
     )
-    report_s, report_mb = measure(
+    report = measure(
         [
             sys.executable,
             "-m",
@@ -70,20 +71,20 @@ def main() -> None:
             *env_db,
         ]
     )
-    bare_s, bare_mb = measure([sys.executable, "-c", BARE_WRITE, str(db), str(OUT / "bare.xlsx")])
+    bare = measure([sys.executable, "-c", BARE_WRITE, str(db), str(OUT / "bare.xlsx")])
     print(
-        f"| score + record, {n:,} responses | {score_s:.2f} s | {n / score_s:,.0f} rows/s "
-        f"| {score_mb:.0f} MiB |"
+        f"| score + record, {n:,} responses | {score.cpu:.2f} s | {n / score.cpu:,.0f} rows/s "
+        f"| {score.peak_mib:.0f} MiB |"
     )
     print(
-        f"| report, {n:,} customers | {report_s:.2f} s | {n / report_s:,.0f} rows/s "
-        f"| {report_mb:.0f} MiB |"
+        f"| report, {n:,} customers | {report.cpu:.2f} s | {n / report.cpu:,.0f} rows/s "
+        f"| {report.peak_mib:.0f} MiB |"
     )
     print(
-        f"| XlsxWriter constant_memory, same cells | {bare_s:.2f} s | {n / bare_s:,.0f} rows/s "
-        f"| {bare_mb:.0f} MiB |"
+        f"| XlsxWriter constant_memory, same cells | {bare.cpu:.2f} s | {n / bare.cpu:,.0f} rows/s "
+        f"| {bare.peak_mib:.0f} MiB |"
     )
-    print(f"report / XlsxWriter: {report_s / bare_s:.2f}×")
+    print(f"report / XlsxWriter: {report.cpu / bare.cpu:.2f}×")
 
 
 if __name__ == "__main__":

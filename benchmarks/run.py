@@ -1,22 +1,40 @@
-"""Time `csat score --dry-run --json` end to end against python-calamine's bare read of the same
-files, printing responses/s and peak RSS of each. Not part of the test suite.
+"""Every row of issue 12's table, csat against its baseline in the same run. Not part of the tests.
 
-    python benchmarks/run.py            # 10k and 100k tables, 2,000 forms
-    python benchmarks/run.py --big      # also the 1M-response table (slow to generate)
+    python benchmarks/run.py            # 10k and 100k tables, 2,000 forms, record, report, --help
+    python benchmarks/run.py --quick    # a one-minute subset on 10k rows
+    python benchmarks/run.py --big      # also the full 1,048,575-row sheet (slow to generate)
+    python benchmarks/run.py --repeat 5 # pairs per row (default 3)
+    python benchmarks/run.py --big --only 1,048,575   # one row
+
+Each row runs csat and its baseline back to back as one pair (which goes first alternates), the
+pair repeated; the figures are medians over the pairs. The machine is shared, so the time is the
+command's CPU time (user + sys, /usr/bin/time's %U + %S, which include the worker processes
+it waited for) and the peak is its maximum resident set (%M); wall time is printed too because
+--jobs trades CPU for wall time. The ratio is the median of the per-pair ratios.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import platform
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 from generate import forms, table  # noqa: E402
+
+FULL_SHEET = 1_048_575 - 4  # generate.table writes 4 title/header rows above the responses
 
 BARE_READ = """
 import sys, pathlib
@@ -32,56 +50,239 @@ for f in files:
 print(cells)
 """
 
+# calamine's lazy row iterator: what a reader that never holds the grid costs at best
+BARE_ITER = BARE_READ.replace("to_python(skip_empty_area=True)", "iter_rows()")
 
-def measure(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process, stdout discarded."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"failed: {' '.join(argv)}")
-    return elapsed, usage.ru_maxrss / 1024
+BARE_WRITE = """
+import sys, sqlite3, xlsxwriter
+db, target = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db)
+wb = xlsxwriter.Workbook(target, {"constant_memory": True})
+ws = wb.add_worksheet("scores")
+rows = conn.execute(
+    "SELECT r.customer, r.customer_code, r.period, r.reply_date, "
+    "group_concat(g.level), r.total, r.grade FROM responses r "
+    "JOIN ratings g ON g.response_id = r.id GROUP BY r.id ORDER BY r.id")
+for i, (name, code, period, day, levels, total, grade) in enumerate(rows):
+    ws.write_row(i, 0, [name, code, period, day, *levels.split(","), *[1.0] * 7, total, grade,
+                        "yes", "flags", "source"])
+wb.close()
+"""
 
 
-def case(label: str, path: Path, responses: int) -> None:
-    csat_s, csat_mb = measure(
-        [
-            sys.executable,
-            "-m",
-            "csat",
-            "score",
-            "--dry-run",
-            "--json",
-            "--period",
-            "2024H1",
-            str(path),
+@dataclass(frozen=True)
+class Run:
+    cpu: float  # user + sys seconds
+    wall: float
+    peak_mib: float
+
+
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
+def measure(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
+    """CPU, wall seconds and peak RSS of one child process (and the workers it waited for),
+    by GNU time where there is one: its child is forked from a small process, so the peak is
+    the command's own, not this script's image copied by fork."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        prefix = [TIME, "-o", report.name, "-f", "%U %S %M %e"] if TIME else []
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [*prefix, *argv], stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 3):
+            raise SystemExit(f"failed: {' '.join(argv)}")
+        if TIME:
+            user, system, peak_kib, wall_s = report.read().split()[-4:]
+            return Run(float(user) + float(system), float(wall_s), int(peak_kib) / 1024)
+    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+
+
+@dataclass(frozen=True)
+class Row:
+    work: str
+    units: int  # rows, files or customers, for the rate
+    csat: Callable[[], Sequence[str]]
+    baseline_label: str
+    baseline: Callable[[], Sequence[str]]
+    target: str
+    before_each: Callable[[], None] | None = None  # e.g. a fresh database for recording
+
+
+def csat_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "csat", *args]
+
+
+def py(code: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", code, *args]
+
+
+def run_row(row: Row, repeat: int) -> str:
+    mine: list[Run] = []
+    base: list[Run] = []
+    for i in range(repeat):
+        pair: list[tuple[list[Run], Callable[[], Sequence[str]], bool]] = [
+            (mine, row.csat, True),
+            (base, row.baseline, False),
         ]
+        for runs, argv, is_csat in pair if i % 2 == 0 else reversed(pair):
+            if is_csat and row.before_each:
+                row.before_each()
+            runs.append(measure(argv()))
+    ratios = [m.cpu / b.cpu for m, b in zip(mine, base, strict=True)]
+    m_cpu = statistics.median(r.cpu for r in mine)
+    b_cpu = statistics.median(r.cpu for r in base)
+    m_wall = statistics.median(r.wall for r in mine)
+    m_peak = statistics.median(r.peak_mib for r in mine)
+    b_peak = statistics.median(r.peak_mib for r in base)
+    rate = f"{row.units / m_cpu:,.0f}/s" if row.units else "–"
+    return (
+        f"| {row.work} | {m_cpu:.2f} s ({m_wall:.2f} s wall), {rate}, {m_peak:.0f} MiB "
+        f"| {row.baseline_label} {b_cpu:.2f} s, {b_peak:.0f} MiB "
+        f"| {statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f}) "
+        f"| {row.target} |"
     )
-    bare_s, bare_mb = measure([sys.executable, "-c", BARE_READ, str(path)])
-    print(
-        f"| {label} | {csat_s:.2f} s | {responses / csat_s:,.0f} | {csat_mb:.0f} MiB "
-        f"| {bare_s:.2f} s | {bare_mb:.0f} MiB | {csat_s / bare_s:.2f}× |",
-        flush=True,
-    )
+
+
+def ensure_table(n: int) -> Path:
+    path = OUT / f"table-{n}.xlsx"
+    if not path.exists():
+        print(f"(generating {path.name})", file=sys.stderr, flush=True)
+        table(n, path)
+    return path
+
+
+def ensure_forms(n: int) -> Path:
+    folder = OUT / f"forms-{n}"
+    if not folder.exists() or len(list(folder.glob("*.xlsx"))) < n:
+        print(f"(generating {folder.name})", file=sys.stderr, flush=True)
+        forms(n, folder)
+    return folder
+
+
+def score_rows(n: int, label: str, target: str) -> list[Row]:
+    path = str(ensure_table(n))
+    return [
+        Row(
+            f"`score --dry-run --json`, {label}",
+            n,
+            lambda: csat_cmd("score", "--dry-run", "--json", "--period", "2024H1", path),
+            "calamine bare read",
+            lambda: py(BARE_READ, path),
+            target,
+        )
+    ]
+
+
+def record_and_report_rows(n: int, work: Path) -> list[Row]:
+    path = str(ensure_table(n))
+    db = work / f"record-{n}.db"
+    report_db = work / f"report-{n}.db"
+
+    def fresh_db() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+    reports = work / "reports"
+
+    def report_inputs() -> None:
+        """A recorded store for the report (made once), and no report from the last run."""
+        if not report_db.exists():
+            subprocess.run(
+                csat_cmd("score", "--json", "--period", "2024H1", "--db", str(report_db), path),
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
+        shutil.rmtree(reports, ignore_errors=True)
+
+    return [
+        Row(
+            f"score + record, {n // 1000}k",
+            n,
+            lambda: csat_cmd("score", "--json", "--period", "2024H1", "--db", str(db), path),
+            "dry-run",
+            lambda: csat_cmd("score", "--dry-run", "--json", "--period", "2024H1", path),
+            "≤ 1.3×",
+            before_each=fresh_db,
+        ),
+        Row(
+            f"`report`, {n // 1000}k customers",
+            n,
+            lambda: csat_cmd(
+                "report", "--period", "2024H1", "--db", str(report_db), "--out", str(reports)
+            ),
+            "XlsxWriter constant_memory, same per-customer cells",
+            lambda: py(BARE_WRITE, str(report_db), str(work / "bare.xlsx")),
+            "≤ 1.2×, ≤ 100 MiB",
+            before_each=report_inputs,
+        ),
+    ]
 
 
 def main() -> None:
-    sizes = [10_000, 100_000] + ([1_000_000] if "--big" in sys.argv else [])
-    print(
-        "| input | csat score | responses/s | csat peak RSS | calamine bare read "
-        "| calamine peak RSS | ratio |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for n in sizes:
-        path = OUT / f"table-{n}.xlsx"
-        if not path.exists():
-            table(n, path)
-        case(f"table, {n:,} responses", path, n)
-    folder = OUT / "forms-2000"
-    if not folder.exists():
-        forms(2000, folder)
-    case("2,000 form files", folder, 2000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a minute-long subset")
+    parser.add_argument("--big", action="store_true", help="also the 1,048,575-row sheet")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs per row (default 3)")
+    parser.add_argument("--only", help="run only the rows whose work contains this text")
+    args = parser.parse_args()
+    os.environ.setdefault("COLUMNS", "120")
+    with tempfile.TemporaryDirectory(prefix="csat-bench-") as tmp:
+        work = Path(tmp)
+        rows: list[Row] = []
+        if not args.quick:
+            rows += score_rows(100_000, "100k-row table", "≤ 1.5×")
+        rows += score_rows(10_000, "10k rows", "≤ 2×")
+        folder = str(ensure_forms(2000))
+        rows.append(
+            Row(
+                "2,000 form files",
+                2000,
+                lambda: csat_cmd("score", "--dry-run", "--json", "--period", "2024H1", folder),
+                "calamine bare read in one process",
+                lambda: py(BARE_READ, folder),
+                "≤ 1.5×",
+            )
+        )
+        if args.big:
+            big = str(ensure_table(FULL_SHEET))
+            rows.append(
+                Row(
+                    "1,048,575-row table",
+                    FULL_SHEET,
+                    lambda: csat_cmd("score", "--dry-run", "--json", "--period", "2024H1", big),
+                    "calamine row iterator",
+                    lambda: py(BARE_ITER, big),
+                    "≤ 1.5× and ≤ 300 MiB",
+                )
+            )
+        rows += record_and_report_rows(10_000 if args.quick else 100_000, work)
+        rows.append(
+            Row(
+                "`csat --help`",
+                0,
+                lambda: csat_cmd("--help"),
+                '`python -c "import typer"`',
+                lambda: py("import typer"),
+                "≤ 1.5×",
+            )
+        )
+        cores = os.cpu_count()
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} {cores} cores "
+            f"({platform.processor() or platform.system()}), load {load}, "
+            f"Python {platform.python_version()}; CPU time user+sys, median of {args.repeat} "
+            "paired runs"
+        )
+        print()
+        print("| work | csat | baseline | ratio (range) | target |")
+        print("|---|---|---|---|---|")
+        for row in rows:
+            if args.only is None or args.only in row.work:
+                print(run_row(row, args.repeat), flush=True)
 
 
 if __name__ == "__main__":

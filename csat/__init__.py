@@ -1,12 +1,14 @@
 """csat: customer-satisfaction survey procedure: import returned surveys, score, grade, flag.
 
-The library names are imported on first use, so `csat` starts by importing almost nothing: a
-Ctrl-C in the first moments of a command then lands where the CLI handles it (exit 130, no
-traceback) rather than inside an import."""
+The public names are imported on first use (PEP 562), so `csat --help` and `csat --version`
+do not pay for the readers, pydantic and the rest that `import csat` would otherwise load, and a
+Ctrl-C in the first moments of a command lands where the CLI handles it (exit 130, no traceback)
+rather than inside an import.
+"""
 
 from __future__ import annotations
 
-import importlib
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -51,6 +53,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'csat' has no attribute {name!r}")
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'csat' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

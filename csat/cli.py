@@ -9,7 +9,6 @@ import getpass
 import json
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,25 +16,25 @@ from datetime import date, datetime
 from enum import StrEnum
 from inspect import cleandoc
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from csat import __version__, setup
-from csat.capa import STATUSES, VERDICTS, CapaEvent, evidence_text
-from csat.chase import not_replied
-from csat.config import LoadedRules, find_config, load_rules, packaged_data_dir
+from csat import __version__
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Notice, Rejection, ScoredResponse, Skipped
 from csat.periods import parse_period
-from csat.pipeline import Recorded, iter_outcomes, record_outcomes
-from csat.report import ReportResult, build_report, summary_json
-from csat.store import CapaRecord, Store, default_db_path, describe_sqlite_error
-from csat.survey import make_surveys
+
+# Each command imports the library it uses, so --help, --version and completion load no
+# reader, writer, Jinja, pydantic or scipy (issue 12; tests/test_cli.py checks sys.modules).
+if TYPE_CHECKING:
+    from csat.capa import CapaEvent
+    from csat.config import LoadedRules
+    from csat.report import ReportResult
+    from csat.store import CapaRecord, Store
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -176,9 +175,6 @@ def _errors() -> Iterator[None]:
     except CsatError as exc:
         err.print(f"[red]Error:[/red] {_esc(str(exc))}")
         raise typer.Exit(EXIT_FATAL) from None
-    except sqlite3.Error as exc:  # read failures: writes become StoreError in the store
-        err.print(f"[red]Error:[/red] {_esc(describe_sqlite_error('the database', exc))}")
-        raise typer.Exit(EXIT_FATAL) from None
     except KeyboardInterrupt:
         err.print("[red]Interrupted.[/red]")
         raise typer.Exit(130) from None
@@ -188,6 +184,13 @@ def _errors() -> Iterator[None]:
         err.print("[red]Error:[/red] output closed early; a file being recorded was rolled back")
         raise typer.Exit(EXIT_FATAL) from None
     except Exception as exc:
+        sqlite = sys.modules.get("sqlite3")  # loaded only by commands that open a store
+        if sqlite is not None and isinstance(exc, sqlite.Error):
+            # read failures: writes become StoreError in the store
+            from csat.store import describe_sqlite_error
+
+            err.print(f"[red]Error:[/red] {_esc(describe_sqlite_error('the database', exc))}")
+            raise typer.Exit(EXIT_FATAL) from None
         if _state["debug"]:
             raise
         err.print(
@@ -205,6 +208,8 @@ def _must_exist(path: Path | None, option: str) -> None:
 
 
 def _rules(config: Path | None) -> LoadedRules:
+    from csat.config import find_config, load_rules
+
     _must_exist(config, "--config")
     loaded = load_rules(find_config(config))
     if _state["verbose"]:
@@ -246,6 +251,17 @@ def score(
             "--all", help=f"List every scored response (default: the first {TABLE_ROWS_SHOWN})."
         ),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes reading files when there are many (default: the number of cores); "
+            "results and the store are the same as with 1.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import returned surveys, score each customer, grade A-E and flag what needs a CAPA.
 
@@ -254,6 +270,10 @@ def score(
     Exit 0 when every input was scored, 3 when some were rejected (listed with file, sheet,
     cell and reason), 1 on a bad config, 2 on a usage error.
     """
+    from csat.parallel import default_jobs
+    from csat.pipeline import iter_outcomes, record_outcomes
+    from csat.store import Store, default_db_path
+
     with _errors():
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
@@ -261,6 +281,7 @@ def score(
         today = date.today()
         if the_period is not None:
             _check_plausible(the_period, loaded, today)
+        jobs = jobs or default_jobs()
         bar = _ReadProgress.start()
         files = bar.files if bar else None
         with ExitStack() as stack:
@@ -268,13 +289,21 @@ def score(
                 stack.callback(bar.stop)
             if dry_run:
                 outcomes: Iterator[Any] = iter_outcomes(
-                    paths, loaded.rules, the_period, files, scale=scale, today=today
+                    paths, loaded.rules, the_period, files, scale=scale, today=today, jobs=jobs
                 )
             else:
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
                 outcomes = record_outcomes(
-                    paths, loaded, store, now, the_period, files, scale=scale, today=today
+                    paths,
+                    loaded,
+                    store,
+                    now,
+                    the_period,
+                    files,
+                    scale=scale,
+                    today=today,
+                    jobs=jobs,
                 )
                 # Closed before the store (LIFO): an interrupted file rolls back cleanly.
                 stack.callback(outcomes.close)
@@ -297,7 +326,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
             stream.write(",\n" if counts["scored"] else "\n")
-            stream.write(orjson.dumps(outcome.as_json()).decode())
+            stream.write(outcome.json_bytes().decode())
             counts["scored"] += 1
             counts["flagged"] += bool(outcome.flags)
         elif isinstance(outcome, Rejection):
@@ -393,6 +422,8 @@ def _print_human(
 ) -> dict[str, int]:
     """The table lists flagged responses first, then the others, up to TABLE_ROWS_SHOWN
     (every one with --all); the rows kept are bounded, whatever the input's size."""
+    from csat.pipeline import Recorded
+
     rules = loaded.rules
     limit = None if show_all else TABLE_ROWS_SHOWN
     flagged_rows: list[list[str]] = []
@@ -672,6 +703,9 @@ def report(
     Writes OUT/PERIOD/csat-PERIOD.xlsx (default reports/). Exit 1 when the period has no
     recorded responses or the workbook cannot be written (an earlier one stays intact).
     """
+    from csat.report import build_report, summary_json
+    from csat.store import Store, default_db_path
+
     with _errors():
         the_period = parse_period(period)
         made_on = _parse_date(report_date) if report_date else date.today()
@@ -808,6 +842,9 @@ def survey(
     The customer list is checked first: any bad row (missing code, unknown language, duplicate
     code) is listed with its cell and nothing is written (exit 1).
     """
+    from csat.store import Store, default_db_path
+    from csat.survey import make_surveys
+
     with _errors():
         _must_exist(customers, "--customers")
         the_period = parse_period(period)
@@ -863,6 +900,9 @@ def chase(
 
     Example: [bold]csat chase --period 2024H1[/bold] (for cron: exit 3 when anyone is overdue)
     """
+    from csat.chase import not_replied
+    from csat.store import Store, default_db_path
+
     with _errors():
         _must_exist(customers, "--customers")
         the_period = parse_period(period)
@@ -898,6 +938,8 @@ def chase(
 
 
 def _capa_store(db: Path | None) -> Store:
+    from csat.store import Store, default_db_path
+
     return Store.open(db or default_db_path(), create=False)
 
 
@@ -929,6 +971,8 @@ def capa_list(
 
     Example: [bold]csat capa list --overdue[/bold] (for cron: exit 3 when any is overdue)
     """
+    from csat.capa import STATUSES, VERDICTS
+
     with _errors():
         today = _parse_date(on) if on else date.today()
         rules = _rules(config).rules
@@ -1207,6 +1251,8 @@ def _verdict_text(c: CapaRecord) -> str:
 
 
 def _event_text(e: CapaEvent, rules: Any) -> str:
+    from csat.capa import evidence_text
+
     """One step of the history in words (customer and user text escaped for Rich)."""
     if e.step == "judged":
         words = evidence_text(e.evidence, rules, "en") if e.evidence else ""
@@ -1258,6 +1304,8 @@ def imports_list(
 
     Example: [bold]csat imports list[/bold]
     """
+    from csat.store import Store, default_db_path
+
     with _errors():
         with Store.open(db or default_db_path(), create=False) as store:
             found = store.imports()
@@ -1299,6 +1347,8 @@ def imports_remove(
     Refused (exit 1, nothing removed) when a CAPA it caused was closed, verified or reopened.
     The removal is noted in the store's history; the file can be imported again.
     """
+    from csat.store import Store, default_db_path
+
     with _errors():
         with Store.open(db or default_db_path(), create=False) as store:
             done = store.remove_import(number, datetime.now().astimezone())
@@ -1332,6 +1382,8 @@ def config_check(config: ConfigOpt = None) -> None:
 
     Example: [bold]csat config check --config config/weights.yaml[/bold]
     """
+    from csat.config import packaged_data_dir
+
     with _errors():
         loaded = _rules(config)
         rules = loaded.rules
@@ -1426,6 +1478,8 @@ def init(
     Survey forms are signed with the company's name: csat survey refuses to send them until it
     is set (asked here when run in a terminal).
     """
+    from csat import setup
+
     with _errors():
         if company is None and company_en is None and sys.stdin.isatty():
             company = typer.prompt("Company name in Chinese (on the forms)", default="") or None

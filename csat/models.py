@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import orjson
+
 
 @dataclass(slots=True)
 class Source:
@@ -66,11 +68,13 @@ class ItemScore:
 @dataclass(slots=True)
 class ScoredResponse:
     response: Response
-    items: dict[str, ItemScore]
+    items: dict[str, ItemScore]  # shared by the responses of one combination of levels
     total: float
     grade: str
     complete: bool
     flags: tuple[Flag, ...]
+    # The JSON of total..flags, made once per combination of levels by the Scorer.
+    fragment: bytes | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         r = self.response
@@ -87,6 +91,49 @@ class ScoredResponse:
             "comments": r.comments,
             "source": r.source.as_json(),
         }
+
+    def json_bytes(self) -> bytes:
+        """orjson.dumps(self.as_json()), byte for byte, with the per-combination part (total to
+        flags) serialised once per combination instead of once per response."""
+        fragment = self.fragment
+        if fragment is None:
+            fragment = score_fragment(self.items, self.total, self.grade, self.complete, self.flags)
+        r = self.response
+        head = orjson.dumps(
+            {
+                "customer": r.customer,
+                "customer_code": r.customer_code,
+                "period": r.period,
+                "date": r.date.isoformat() if r.date else None,
+            }
+        )
+        src = r.source
+        tail = orjson.dumps(
+            {
+                "comments": r.comments,
+                "source": {"file": src.file, "sheet": src.sheet, "row": src.row},
+            }
+        )
+        return b"".join((head[:-1], b",", fragment, b",", tail[1:]))
+
+
+def score_fragment(
+    items: dict[str, ItemScore],
+    total: float,
+    grade: str,
+    complete: bool,
+    flags: tuple[Flag, ...] | list[Flag],
+) -> bytes:
+    """`"total":…,"grade":…,"complete":…,"items":{…},"flags":[…]` as ScoredResponse.as_json
+    would serialise them (orjson, compact), without the braces."""
+    part = {
+        "total": total,
+        "grade": grade,
+        "complete": complete,
+        "items": {k: v.as_json() for k, v in items.items()},
+        "flags": [f.as_json() for f in flags],
+    }
+    return orjson.dumps(part)[1:-1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,9 @@ from csat.store import ImportResult, Store, file_sha256
 
 Progress = Callable[[int, int, str], None]  # files done, files total, current file
 
+# Below this many files a pool costs more (starting the workers) than it saves.
+POOL_MIN_FILES = 8
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -42,6 +45,29 @@ def _score_file(
         yield scorer.score(got) if isinstance(got, Response) else got
 
 
+def _scored_files(
+    files: list[InputFile],
+    rules: Rules,
+    options: ReadOptions,
+    jobs: int,
+    wanted: list[bool] | None = None,
+) -> Iterator[Iterator[Outcome]]:
+    """Each file's outcomes, in the files' order: read here one by one (lazily, memory flat),
+    or by a pool of `jobs` processes when there are many files (csat.parallel). Files not
+    `wanted` (recorded already) are not read by the pool: their outcomes are empty."""
+    chosen = files if wanted is None else [f for f, w in zip(files, wanted, strict=True) if w]
+    if jobs > 1 and len(chosen) >= POOL_MIN_FILES:
+        from csat.parallel import scored_in_pool
+
+        pooled = scored_in_pool(chosen, rules, options, jobs)
+        for w in wanted or [True] * len(files):
+            yield next(pooled) if w else iter(())
+        return
+    scorer = Scorer(rules)
+    for item in files:
+        yield _score_file(item, rules, scorer, options)
+
+
 def _inputs(
     paths: list[str], ignore: frozenset[Path] = frozenset()
 ) -> tuple[list[Skipped], list[InputFile]]:
@@ -60,17 +86,20 @@ def iter_outcomes(
     *,
     scale: str | None = None,
     today: date | None = None,
+    jobs: int = 1,
 ) -> Iterator[Outcome]:
     """Score every response in the given files and folders, yielding results as they come, so
-    memory stays flat however many responses there are. Records nothing."""
-    scorer = Scorer(rules)
+    memory stays flat however many responses there are. Records nothing. `jobs` > 1 reads
+    many files in that many processes; the outcomes come in the same order."""
     options = ReadOptions(period, scale, today)
     skipped, files = _inputs(paths)
     yield from skipped
-    for done, item in enumerate(files):
+    for done, (item, outcomes) in enumerate(
+        zip(files, _scored_files(files, rules, options, jobs), strict=True)
+    ):
         if progress:
             progress(done, len(files), item.shown)
-        yield from _score_file(item, rules, scorer, options)
+        yield from outcomes
     if progress:
         progress(len(files), len(files), "")
 
@@ -85,23 +114,30 @@ def record_outcomes(
     *,
     scale: str | None = None,
     today: date | None = None,
+    jobs: int = 1,
 ) -> Generator[Outcome | Recorded, None, None]:
-    """As iter_outcomes, recording each file in the store in one transaction. A file imported
-    before is not read again: it comes back as Skipped with the earlier import named."""
-    scorer = Scorer(loaded.rules)
+    """As iter_outcomes, recording each file in the store in one transaction, in the files'
+    order, by this process whatever `jobs` reads them. A file imported before is not read
+    again: it comes back as Skipped with the earlier import named."""
     options = ReadOptions(period, scale, today)
     db = store.path.resolve()
     own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
     skipped, files = _inputs(paths, own)
     yield from skipped
-    for done, item in enumerate(files):
+    # With a pool, files are hashed first so that those recorded already are not read at all,
+    # as one process does not read them (record_file's check in its transaction decides).
+    hashes = [_sha256(f) for f in files] if jobs > 1 and len(files) >= POOL_MIN_FILES else None
+    wanted = None
+    if hashes is not None:
+        wanted = [isinstance(h, str) and not store.is_imported(h) for h in hashes]
+    for done, (item, outcomes) in enumerate(
+        zip(files, _scored_files(files, loaded.rules, options, jobs, wanted), strict=True)
+    ):
         if progress:
             progress(done, len(files), item.shown)
-        outcomes = _score_file(item, loaded.rules, scorer, options)
-        try:
-            sha = file_sha256(item.path)
-        except OSError as exc:
-            yield Rejection(item.shown, None, None, f"cannot be read: {exc.strerror or exc}")
+        sha = hashes[done] if hashes is not None else _sha256(item)
+        if isinstance(sha, OSError):
+            yield Rejection(item.shown, None, None, f"cannot be read: {sha.strerror or sha}")
             continue
         for got in store.record_file(
             item.shown, sha, loaded.sha256, loaded.text, period, outcomes, now
@@ -120,6 +156,13 @@ def record_outcomes(
                 yield got
     if progress:
         progress(len(files), len(files), "")
+
+
+def _sha256(item: InputFile) -> str | OSError:
+    try:
+        return file_sha256(item.path)
+    except OSError as exc:
+        return exc
 
 
 def score_files(

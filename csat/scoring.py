@@ -9,9 +9,15 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from csat.config import MissingItems, Rules
-from csat.models import Flag, ItemScore, Rejection, Response, ScoredResponse
+from csat.models import Flag, ItemScore, Rejection, Response, ScoredResponse, score_fragment
 
 _TENTH = Decimal("0.1")
+# Combinations of levels remembered per Scorer: 7 items x 6 answers could make 280k; the
+# replies of a real survey fall on a few thousand. Beyond the limit each is scored afresh.
+MEMO_LIMIT = 65_536
+
+# items, total, grade, complete, flags, and their JSON (SPEC §7) once
+_Combination = tuple[dict[str, ItemScore], float, str, bool, tuple[Flag, ...], bytes]
 
 
 def round_half_up(value: float) -> float:
@@ -39,9 +45,28 @@ class Scorer:
             for level in rules.flags.flag_levels
         }
         self._weights = [(key, item.weight) for key, item in rules.items.items()]
+        self._keys = list(rules.items)
+        self._memo: dict[tuple[str | None, ...], _Combination | str] = {}
 
     def score(self, response: Response) -> ScoredResponse | Rejection:
-        """Score one response, or say why it cannot be scored under the missing-items policy."""
+        """Score one response, or say why it cannot be scored under the missing-items policy.
+        Everything but the response itself depends only on its levels, and a survey's replies
+        fall on few combinations of them: each combination is scored once (issue 12)."""
+        ratings = response.ratings
+        key = tuple([ratings.get(k) for k in self._keys])
+        combo = self._memo.get(key)
+        if combo is None:
+            combo = self._combination(response)
+            if len(self._memo) < MEMO_LIMIT:
+                self._memo[key] = combo
+        if isinstance(combo, str):
+            src = response.source
+            return Rejection(src.file, src.sheet, response.span, combo)
+        items, total, grade, complete, flags, fragment = combo
+        return ScoredResponse(response, items, total, grade, complete, flags, fragment)
+
+    def _combination(self, response: Response) -> _Combination | str:
+        """The score of one combination of levels, or the reason it cannot be scored."""
         rules = self.rules
         ratings = response.ratings
         items: dict[str, ItemScore] = {}
@@ -62,15 +87,20 @@ class Scorer:
         if not complete:
             problem = _incomplete_problem(response, rules, answered_weight)
             if problem:
-                src = response.source
-                return Rejection(src.file, src.sheet, response.span, problem)
+                return problem
             if rules.missing_items is MissingItems.rescale:
                 earned = 100 * earned / answered_weight
         total = round_half_up(earned)
         if total < rules.flags.low_score_below:
             flags.insert(0, Flag("low_score", total=total))
-        return ScoredResponse(
-            response, items, total, rules.grade_for(total), complete, tuple(flags)
+        grade = rules.grade_for(total)
+        return (
+            items,
+            total,
+            grade,
+            complete,
+            tuple(flags),
+            score_fragment(items, total, grade, complete, flags),
         )
 
 

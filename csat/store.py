@@ -697,6 +697,11 @@ class Store:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
+    def is_imported(self, sha256: str) -> bool:
+        """Whether a file with this SHA-256 was recorded (record_file's own check decides)."""
+        sql = "SELECT 1 FROM imports WHERE sha256 = ?"
+        return self.conn.execute(sql, (sha256,)).fetchone() is not None
+
     def recorded_periods(self) -> list[str]:
         """The periods responses are recorded for. A period an older csat let through from a
         typo (`224H1`) is passed over, so it never stops the report of another period."""

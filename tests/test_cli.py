@@ -216,12 +216,12 @@ def test_every_command_has_help_with_an_example() -> None:
 
 
 def test_unexpected_error_has_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    import csat.cli
+    import csat.pipeline
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(csat.cli, "iter_outcomes", boom)
+    monkeypatch.setattr(csat.pipeline, "iter_outcomes", boom)  # the command imports it on use
     result = run("score", SUZHOU, "--dry-run")
     assert result.exit_code == 1
     assert "kaboom" in result.stderr and "--debug" in result.stderr

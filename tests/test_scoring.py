@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import orjson
 import pytest
 from conftest import ITEM_KEYS
 from hypothesis import given
@@ -140,3 +141,33 @@ def test_grade_and_low_score_are_judged_on_the_rounded_total(rules: Rules) -> No
 def test_a_response_with_no_ratings_is_rejected(rules: Rules) -> None:
     result = score(response({}), rules)
     assert isinstance(result, Rejection) and "no rating" in result.reason
+
+
+@given(some_answered)
+def test_a_remembered_combination_scores_as_a_fresh_one(
+    rules: Rules, ratings: dict[str, str | None]
+) -> None:
+    from csat.scoring import Scorer
+
+    scorer = Scorer(rules)
+    first = scorer.score(response(ratings))
+    other = response(dict(ratings))
+    other.customer, other.source, other.span = "另一客户", Source("g.xlsx", "T", 9), "E9:K9"
+    again = scorer.score(other)  # the same levels: from the memo
+    fresh = score(other, rules)
+    assert type(again) is type(fresh) is type(first)
+    if isinstance(fresh, Rejection):
+        assert again == fresh  # names the second response's file and cells, not the first's
+    else:
+        assert isinstance(again, ScoredResponse)
+        assert again.response is other
+        assert (again.total, again.grade, again.complete, again.flags, again.items) == (
+            fresh.total,
+            fresh.grade,
+            fresh.complete,
+            fresh.flags,
+            fresh.items,
+        )
+        # the JSON of SPEC §7, with the per-combination part serialised once
+        assert again.json_bytes() == orjson.dumps(again.as_json())
+        assert fresh.json_bytes() == orjson.dumps(fresh.as_json())

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ DATA_LINE_HEIGHT = 15
 HASH_SHOWN = 12
 
 
+@lru_cache(maxsize=4096)  # level names, grades and flag texts repeat on every row
 def text_width(text: str) -> float:
     """Width in Excel character units: CJK characters count two."""
     return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
@@ -58,6 +60,7 @@ def text_width(text: str) -> float:
 _WORD = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+")
 
 
+@lru_cache(maxsize=4096)
 def wrapped_lines(text: str, width: float, bold: bool = True) -> int:
     """Lines `text` takes wrapped in a column `width` characters wide (words stay whole unless
     longer than the column; CJK text breaks between any two characters, as LibreOffice and

@@ -145,24 +145,77 @@ _ROW_REFS = re.compile(rb' r="[A-Za-z]*([0-9]+)"')
 
 def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
     """Without a usable dimension: the extreme references, collected as sets at C speed; None
-    when some row or cell has no reference (then follow positions exactly)."""
+    when some row or cell has no reference (then follow positions exactly). A chunk is only
+    collected in full when a search finds a column not seen yet or a row beyond the extremes
+    so far (the last row element's number taken as the new far one): the same result as
+    collecting every reference, without a million small strings for a long sheet."""
     scan = Scan()
     cols: set[bytes] = set()
-    rows: set[bytes] = set()
+    top = bottom = 0  # extreme row numbers so far (1-based); 0: none yet
+    new_column: re.Pattern[bytes] | None = None
     for chunk in _chunks(zf, part):
         if any(p.search(chunk) for p in _ODD):
             return None
-        cols.update(_COL_REFS.findall(chunk))
-        rows.update(_ROW_REFS.findall(chunk))
+        if new_column is None or new_column.search(chunk):
+            cols.update(_COL_REFS.findall(chunk))
+            known = len(cols) <= _MAX_KNOWN_COLUMNS
+            new_column = _other_columns(frozenset(cols)) if known else None
+        far = _last_row_number(chunk)
+        if bottom and far is not None:
+            far = max(far, bottom)
+            if not _rows_outside(top, far).search(chunk):
+                bottom = far
+                far = -1
+        if far != -1:
+            numbers = [int(r) for r in _ROW_REFS.findall(chunk)]
+            if numbers:
+                low, high = min(numbers), max(numbers)
+                top, bottom = (low, high) if not bottom else (min(top, low), max(bottom, high))
         for pattern in _RARE:
             for hit in pattern.finditer(chunk):
                 _rare_cell(chunk, hit, scan)
-    if cols and rows:
+    if cols and bottom:
         by_col = sorted({c.upper() for c in cols}, key=lambda c: (len(c), c))
-        numbers = [int(r) for r in rows]
-        scan.top, scan.bottom = min(numbers) - 1, max(numbers) - 1
+        scan.top, scan.bottom = top - 1, bottom - 1
         scan.left, scan.right = col_index(by_col[0]), col_index(by_col[-1])
     return scan
+
+
+_MAX_KNOWN_COLUMNS = 200  # beyond, a wide sheet is collected chunk by chunk as it always was
+_LAST_ROW = re.compile(rb'<row r="([0-9]+)"')
+
+
+def _last_row_number(chunk: bytes) -> int | None:
+    start = chunk.rfind(b'<row r="')
+    hit = _LAST_ROW.match(chunk, start) if start >= 0 else None
+    return int(hit.group(1)) if hit else None
+
+
+@lru_cache(maxsize=64)
+def _other_columns(seen: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A cell reference whose column letters are none of `seen`."""
+    known = b"|".join(re.escape(c) for c in sorted(seen, key=len, reverse=True))
+    return re.compile(rb' r="(?!(?:' + known + rb")[0-9])[A-Za-z]+[0-9]")
+
+
+def _rows_outside(top: int, bottom: int) -> re.Pattern[bytes]:
+    """A reference (cell or row) numbered before `top` or after `bottom`, or with a leading
+    zero (as _ROW_REFS reads them: digits closed by the quote)."""
+    below = _lesser(str(top))
+    above = _greater(str(bottom), "0123456789")
+    return re.compile(rb' r="[A-Za-z]*(?:' + below + b"|" + above + rb')"')
+
+
+def _lesser(bound: str) -> bytes:
+    """A regex for numbers (no leading zero) less than `bound` in value, or any leading zero."""
+    parts = ["0[0-9]*"]
+    if len(bound) > 1:
+        parts.append(f"[1-9][0-9]{{0,{len(bound) - 2}}}")
+    for i, ch in enumerate(bound):
+        low = "1" if i == 0 else "0"
+        if ch > low:
+            parts.append(f"{bound[:i]}[{low}-{chr(ord(ch) - 1)}][0-9]{{{len(bound) - i - 1}}}")
+    return ("(?:" + "|".join(parts) + ")").encode()
 
 
 def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:

@@ -1,0 +1,83 @@
+"""`csat --help`, `--version` and shell completion start without the heavy libraries (issue 12):
+each command imports what it uses. Checked by the modules loaded, not by timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = (
+    "python_calamine",
+    "openpyxl",
+    "xlsxwriter",
+    "jinja2",
+    "holidays",
+    "opencc",
+    "scipy",
+    "numpy",
+    "jieba",
+    "charset_normalizer",
+    "pydantic",
+    "yaml",
+    "sqlite3",
+    "csat.intake",
+    "csat.config",
+    "csat.report",
+    "csat.store",
+)
+
+# Runs the real entry point, then prints (on stderr) which heavy modules it had loaded.
+PROBE = """
+import json, sys
+from csat.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted({m.split(".")[0] if not m.startswith("csat.") else ".".join(m.split(".")[:2])
+                for m in sys.modules} & set(HEAVY))
+sys.stderr.write("LOADED " + json.dumps(heavy) + "\\n")
+"""
+
+
+def _loaded(args: list[str], env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    prelude = f"import sys\nsys.argv = ['csat', *{args!r}]\nHEAVY = {HEAVY!r}\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", prelude + PROBE],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("LOADED "))
+    return proc.stdout, json.loads(line.removeprefix("LOADED "))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["score", "--help"]])
+def test_help_and_version_load_no_reader_writer_or_template(args: list[str]) -> None:
+    output, loaded = _loaded(args)
+    assert "csat" in output.lower()
+    assert loaded == []
+
+
+def test_shell_completion_loads_no_reader_writer_or_template() -> None:
+    env = {"_CSAT_COMPLETE": "complete_bash", "COMP_WORDS": "csat sc", "COMP_CWORD": "1"}
+    output, loaded = _loaded([], env)
+    assert output.split() == ["score"]
+    assert loaded == []
+
+
+def test_import_csat_is_lazy_but_exports_the_same_names() -> None:
+    code = (
+        "import sys, csat\n"
+        "before = 'csat.pipeline' in sys.modules\n"
+        "from csat import LoadedRules, iter_outcomes, parse_period, score_files\n"
+        "print(before, 'csat.pipeline' in sys.modules, sorted(csat.__all__) == sorted(\n"
+        "    n for n in csat.__all__ if getattr(csat, n, None) is not None))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["False", "True", "True"]
