@@ -305,3 +305,20 @@ def test_the_recommend_answers_reach_the_report_as_nps(
     assert report.exit_code == 0, report.output
     nps = json.loads(report.stdout)["statistics"]["nps"]
     assert nps["n"] == 10 and round(nps["value"]) == 20
+
+
+def test_a_form_whose_level_headers_fit_two_scales_is_refused_not_guessed(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
+    """满意 between 非常满意 and 不满意 alone is the middle on one scale, the second best on
+    another: which column the customer meant cannot be told."""
+    rows: list[list[object]] = [["客户名称", "某公司"], ["填表日期", "2024-06-12"]]
+    rows.append(["项目", "非常满意", "满意", "不满意"])
+    for item in FORM_ITEMS:
+        rows.append([item, None, "√", None])
+    path = workbook("amb.xlsx", rows)
+    run = score_files([str(path)], rules)
+    [rej] = run.rejected
+    assert run.scored == [] and "--scale" in rej.reason and "满意" in rej.reason
+    pinned = score_files([str(path)], rules, scale="platform")
+    assert [s.total for s in pinned.scored] == [86.0]  # every item 较满意 (satisfied)

@@ -255,6 +255,20 @@ def read_form(sheet: Sheet, form: FormLayout, rules: Rules, file: str) -> RawRes
             )
         )
         return response
+    if form.level_cols and form.choice.ambiguous and not form.choice.pinned:
+        words = ", ".join(form.choice.ambiguous)
+        scales = " and ".join(f"'{k}'" for k in form.choice.tied)
+        response.problems.append(
+            Rejection(
+                file,
+                sheet.name,
+                span,
+                f"the level columns are headed by words ({words}) that scales {scales} read "
+                "differently, so the ticks cannot be read exactly; pin the scale with --scale "
+                "NAME (or scale: in weights.yaml)",
+            )
+        )
+        return response
     values = ValueMap(rules, form.choice)
     marks = Marks(rules)
     for key, (r, _, label) in form.items.items():
