@@ -9,7 +9,7 @@ column of the options), or the options printed inline in one cell with a box eac
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from csat.config import Rules
@@ -125,6 +125,7 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
     first_item_row = min(item_rows)
     for r in range(first_item_row - 1, max(-1, first_item_row - 4), -1):
         headers: dict[int, str] = {}
+        written: dict[str, str] = {}
         rating_col = None
         numbered: dict[int, str] = {}
         for c, value in enumerate(sheet.rows[r]):
@@ -139,6 +140,7 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
             word = normalize(value)
             if word in rules.any_level_word:
                 headers.setdefault(c, word)
+                written.setdefault(word, value.strip())
             elif matcher.text(value).name == "rating" and rating_col is None:
                 rating_col = c
         if len(numbered) >= 2:  # 5 4 3 2 1, 5分 …, 非常满意(5分) …: the number decides
@@ -146,7 +148,7 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
             choice = choose_scale(words, rules, pinned)
             return FormLayout(labels, items, numbered, None, None, choice, r)
         if len(headers) >= 2:
-            choice = choose_scale(headers.values(), rules, pinned)
+            choice = replace(choose_scale(headers.values(), rules, pinned), written=written)
             table = rules.scale_words[choice.scale]
             level_cols = {c: table[w] for c, w in headers.items() if w in table}
             return FormLayout(labels, items, level_cols, None, None, choice, r)

@@ -113,20 +113,22 @@ class ScaleChoice:
     ambiguous: dict[str, dict[str, str]] = field(default_factory=dict)  # word -> scale -> level
     unknown: tuple[str, ...] = ()  # words seen that no scale considered knows
     tied: tuple[str, ...] = ()  # the scales that fit the words equally well
+    written: dict[str, str] = field(default_factory=dict, compare=False)  # word -> as typed
 
     def describe(self, rules: Rules) -> str:
         if self.pinned:
             return f"scale '{self.scale}' (pinned)"
         if self.ambiguous:
             names = " and ".join(f"'{k}'" for k in self.tied)
-            words = ", ".join(self.ambiguous)
+            words = ", ".join(self.written.get(w, w) for w in self.ambiguous)
             return (
                 f"no one scale: {names} fit the words equally and read {words} differently; "
                 "replies using them are refused; pin the scale with --scale NAME"
             )
         if not self.known:
             return f"scale '{self.scale}' (default: no rating words seen, numbers are levels)"
-        words = ", ".join(self.known[:8]) + (" …" if len(self.known) > 8 else "")
+        shown = [self.written.get(w, w) for w in self.known]
+        words = ", ".join(shown[:8]) + (" …" if len(shown) > 8 else "")
         return f"scale '{self.scale}' ({rules.scales[self.scale].description}), from: {words}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
@@ -278,6 +278,7 @@ def plan_table(
             skipped.append((sheet.first_row + r + 1, kind))
     other_range: dict[str, str] = {}
     words: set[str] = set()
+    written: dict[str, str] = {}  # each word as first typed, for the notices
     unanswered = rules.unanswered
     distinct: dict[str, set[Any]] = {}
     replies = [rows[r] for r in reply_rows]
@@ -297,8 +298,12 @@ def plan_table(
             letter = column_letter(sheet.first_col + col)
             other_range[key] = f"column {letter} holds values up to {top:g}"
             continue
-        words.update(w for v in seen if (w := rating_word(v, unanswered)) is not None)
-    choice = choose_scale(words, rules, pinned)
+        for v in seen:
+            w = rating_word(v, unanswered)
+            if w is not None and w not in words:
+                words.add(w)
+                written[w] = v.strip()
+    choice = replace(choose_scale(words, rules, pinned), written=written)
     values = ValueMap(rules, choice)
     columns = {
         key: _column_map(values, seen, rules.items[key].labels.zh)
