@@ -679,7 +679,12 @@ class StatisticsWorkbook:
             "evidence",
             "repeat_col",
         ]
-        self._header("capas", [t(h, L) for h in heads], [17, 28, 14, 11, 11, 24, 9, 36, 16, 50, 17])
+        self._header(
+            "capas",
+            [t(h, L) for h in heads],
+            [17, 28, 14, 11, 11, 24, 9, 36, 16, 50, 17],
+            wide=True,  # printed pages wide with the CAPA number repeated: readable on paper
+        )
         for c in v.register:
             late = c.overdue(v.made_on)
             evidence = evidence_text(c.evidence, self.rules, L) if c.evidence else None
