@@ -15,7 +15,7 @@ import pytest
 from conftest import DATA, ROOT
 from typer.testing import CliRunner
 
-import csat.cli
+import csat.cli.score
 from csat import __version__
 from csat.cli import app
 from csat.config import load_rules
@@ -80,7 +80,7 @@ def test_tables_to_a_pipe_keep_names_whole(monkeypatch: pytest.MonkeyPatch) -> N
 def test_score_table_lists_flagged_first_and_says_how_to_see_all(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(csat.cli, "TABLE_ROWS_SHOWN", 5)
+    monkeypatch.setattr(csat.cli.score, "TABLE_ROWS_SHOWN", 5)
     result = runner.invoke(app, ["score", CONSOLIDATED, "--dry-run"])
     rows = [ln for ln in result.stdout.splitlines() if "│ 2024H1" in ln]
     assert len(rows) == 5 and all("不满意" in r or "low score" in r for r in rows)
