@@ -77,7 +77,7 @@ def _reflow(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
-for _group in (app, config.config_app, capa.capa_app):
+for _group in (app, config.config_app, capa.capa_app, imports.imports_app):
     for _command in _group.registered_commands:
         if _command.callback is not None and _command.callback.__doc__:
             _command.help = _reflow(_command.callback.__doc__)

@@ -10,11 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from csat.cli.common import DbOpt, _errors, _esc, out
+from csat.cli.common import HELP, DbOpt, _errors, _esc, out
 
 imports_app = typer.Typer(
-    help="The imports recorded in the store; remove a wrong one with what it caused.",
+    help="The imports recorded in the store; remove a wrong one with what it caused.\n\n"
+    "Example: [bold]csat imports list[/bold], then [bold]csat imports remove 3[/bold]",
     no_args_is_help=True,
+    context_settings=HELP,
 )
 
 
