@@ -956,19 +956,23 @@ class _CustomerKeys:
 
     def key(self, r: Response, name_key: str, row: list[object]) -> str:
         """The customer key of a reply in this batch whose responses row is `row`."""
-        ties = self.sent_ties.get(name_key, set()) | self.codes.get(name_key, set())
+        sent, codes = self.sent_ties.get(name_key), self.codes.get(name_key)
+        ties = (sent | codes if codes else sent) if sent else codes  # never changed here
         if r.customer_code:
             key = customer_key(r.customer, r.customer_code)
-            if ties <= {key}:
+            if not ties or ties <= {key}:
                 if name_key in self.unclaimed:
                     self.claims.append((key, name_key, name_key))
                     self.unclaimed.discard(name_key)
-                for claimed in self.pending.pop(name_key, []):
+                for claimed in self.pending.pop(name_key, ()):
                     claimed[_KEY] = key
-            self.codes.setdefault(name_key, set()).add(key)
+            if codes is None:
+                self.codes[name_key] = {key}
+            else:
+                codes.add(key)
             return key
-        if len(ties) == 1:
-            return ties.pop()
+        if ties and len(ties) == 1:
+            return next(iter(ties))
         self.pending.setdefault(name_key, []).append(row)
         return name_key
 
