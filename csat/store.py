@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -453,28 +454,20 @@ class Store:
             import_id = cur.lastrowid
             assert import_id is not None
             result = ImportResult(import_id)
-            sent_ties = self._sent_ties(conn)
+            keys = _CustomerKeys(conn, self._sent_ties(conn))
             periods: set[str] = set()
+            batch: list[ScoredResponse | Rejection | Notice] = []
             for outcome in outcomes:
-                if isinstance(outcome, Notice):  # shown to the user, not part of the record
-                    yield outcome
-                    continue
                 if isinstance(outcome, Skipped):  # not a survey after all: no import recorded
+                    yield from _store_batch(conn, import_id, batch, keys, result, periods)
                     conn.execute("DELETE FROM imports WHERE id = ?", (import_id,))
                     yield outcome
                     return
-                if isinstance(outcome, Rejection):
-                    conn.execute(
-                        "INSERT INTO rejections (import_id, sheet, cell, reason) "
-                        "VALUES (?, ?, ?, ?)",
-                        (import_id, outcome.sheet, outcome.cell, outcome.reason),
-                    )
-                    result.rejections += 1
-                else:
-                    self._insert_response(conn, import_id, outcome, sent_ties)
-                    periods.add(outcome.response.period)
-                    result.responses += 1
-                yield outcome
+                batch.append(outcome)
+                if len(batch) >= RECORD_BATCH:
+                    yield from _store_batch(conn, import_id, batch, keys, result, periods)
+                    batch = []
+            yield from _store_batch(conn, import_id, batch, keys, result, periods)
             conn.executemany(
                 "INSERT OR IGNORE INTO period_rules (period, rules_sha256) VALUES (?, ?)",
                 [(p, rules_sha256) for p in sorted(periods)],
@@ -516,62 +509,6 @@ class Store:
                 (name_key,),
             )
         }
-
-    @staticmethod
-    def _key_for(
-        conn: sqlite3.Connection, r: Response, sent_ties: dict[str, set[str]]
-    ) -> tuple[str, str]:
-        """(customer key, name key) of a reply: its code when it has one; else the one code
-        its name is tied to (none when two codes share the name). A coded reply also claims
-        the earlier replies by its name alone."""
-        name_key = customer_key(r.customer, None)
-        ties = Store._tied_codes(conn, name_key, sent_ties)
-        if r.customer_code:
-            key = customer_key(r.customer, r.customer_code)
-            if ties <= {key}:
-                conn.execute(
-                    "UPDATE responses SET customer_key = ? "
-                    "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
-                    (key, name_key, name_key),
-                )
-            return key, name_key
-        return (ties.pop() if len(ties) == 1 else name_key), name_key
-
-    @staticmethod
-    def _insert_response(
-        conn: sqlite3.Connection,
-        import_id: int,
-        s: ScoredResponse,
-        sent_ties: dict[str, set[str]],
-    ) -> None:
-        r = s.response
-        key, name_key = Store._key_for(conn, r, sent_ties)
-        cur = conn.execute(
-            "INSERT INTO responses (import_id, customer, customer_code, customer_key, period, "
-            "reply_date, comments, sheet, row, total, grade, complete, name_key, recommend) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                import_id,
-                r.customer,
-                r.customer_code,
-                key,
-                r.period,
-                r.date.isoformat() if r.date else None,
-                r.comments,
-                r.source.sheet,
-                r.source.row,
-                s.total,
-                s.grade,
-                int(s.complete),
-                name_key,
-                r.recommend,
-            ),
-        )
-        response_id = cur.lastrowid
-        conn.executemany(
-            "INSERT INTO ratings (response_id, item, level, cell) VALUES (?, ?, ?, ?)",
-            [(response_id, item, level, r.cells.get(item)) for item, level in r.ratings.items()],
-        )
 
     # ---------------------------------------------------------------- imports
 
@@ -976,6 +913,156 @@ class Store:
             )
 
         return [Rejection(*row[:4]) for row in rows if not superseded(row[0], row[1], row[4])]
+
+
+# Outcomes of one file stored per batch: a few statements per batch instead of a few per reply.
+RECORD_BATCH = 512
+_KEY = 4  # customer_key's place in a responses row
+
+
+class _CustomerKeys:
+    """The customer key of each reply of one import, decided reply by reply in the file's order
+    as SPEC §3 and the name ties say: a reply's code when it has one, else the one code its name
+    is tied to by the forms sent or by replies that gave a code (none when two codes share the
+    name); a coded reply also claims the replies recorded under its name alone. What the
+    database holds about a batch's names is read in one query (`prepare`), and the batch's own
+    replies, not yet inserted, are accounted for here, so the keys stored are those that
+    looking each reply up just before inserting it would give."""
+
+    def __init__(self, conn: sqlite3.Connection, sent_ties: dict[str, set[str]]) -> None:
+        self.conn = conn
+        self.sent_ties = sent_ties
+        self.codes: dict[str, set[str]] = {}  # name key -> code keys of replies giving a code
+        self.unclaimed: set[str] = set()  # name keys with stored replies keyed by the name
+        self.pending: dict[str, list[list[object]]] = {}  # the same, in this batch
+        self.claims: list[tuple[str, str, str]] = []  # UPDATEs to run before the batch's INSERTs
+
+    def prepare(self, name_keys: set[str]) -> None:
+        """Read what the database holds about these names, for the next batch."""
+        self.codes, self.unclaimed, self.pending, self.claims = {}, set(), {}, []
+        if not name_keys:
+            return
+        marks = ", ".join("?" * len(name_keys))
+        for name_key, key, uncoded in self.conn.execute(
+            "SELECT DISTINCT name_key, customer_key, customer_code IS NULL FROM responses "
+            f"WHERE name_key IN ({marks}) "
+            "AND (customer_code IS NOT NULL OR customer_key = name_key)",
+            list(name_keys),
+        ):
+            if uncoded:
+                self.unclaimed.add(name_key)
+            else:
+                self.codes.setdefault(name_key, set()).add(key)
+
+    def key(self, r: Response, name_key: str, row: list[object]) -> str:
+        """The customer key of a reply in this batch whose responses row is `row`."""
+        sent, codes = self.sent_ties.get(name_key), self.codes.get(name_key)
+        ties = (sent | codes if codes else sent) if sent else codes  # never changed here
+        if r.customer_code:
+            key = customer_key(r.customer, r.customer_code)
+            if not ties or ties <= {key}:
+                if name_key in self.unclaimed:
+                    self.claims.append((key, name_key, name_key))
+                    self.unclaimed.discard(name_key)
+                for claimed in self.pending.pop(name_key, ()):
+                    claimed[_KEY] = key
+            if codes is None:
+                self.codes[name_key] = {key}
+            else:
+                codes.add(key)
+            return key
+        if ties and len(ties) == 1:
+            return next(iter(ties))
+        self.pending.setdefault(name_key, []).append(row)
+        return name_key
+
+
+def _store_batch(
+    conn: sqlite3.Connection,
+    import_id: int,
+    batch: list[ScoredResponse | Rejection | Notice],
+    keys: _CustomerKeys,
+    result: ImportResult,
+    periods: set[str],
+) -> Iterator[ScoredResponse | Rejection | Notice]:
+    """Store a batch of one file's outcomes (responses with their ratings, rejections; notices
+    are shown, not stored), then yield them in the order they came. Response ids are given as
+    SQLite would (one more than the largest), so that ratings can be inserted in one go."""
+    if not batch:
+        return
+    scored = [o for o in batch if isinstance(o, ScoredResponse)]
+    name_keys = [customer_key(s.response.customer, None) for s in scored]
+    keys.prepare(set(name_keys))
+    (last_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()
+    rows: list[list[object]] = []
+    ratings: list[object] = []  # response id, item, level, cell; one after the other
+    for response_id, (s, name_key) in enumerate(zip(scored, name_keys, strict=True), last_id + 1):
+        r = s.response
+        row: list[object] = [
+            response_id,
+            import_id,
+            r.customer,
+            r.customer_code,
+            None,  # the customer key, below
+            r.period,
+            r.date.isoformat() if r.date else None,
+            r.comments,
+            r.source.sheet,
+            r.source.row,
+            s.total,
+            s.grade,
+            int(s.complete),
+            name_key,
+            r.recommend,
+        ]
+        row[_KEY] = keys.key(r, name_key, row)
+        rows.append(row)
+        cells = r.cells
+        for k, level in r.ratings.items():
+            ratings += (response_id, k, level, cells.get(k))
+        periods.add(r.period)
+    conn.executemany(
+        "UPDATE responses SET customer_key = ? "
+        "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
+        keys.claims,
+    )
+    _insert_many(
+        conn,
+        "INSERT INTO responses (id, import_id, customer, customer_code, customer_key, period, "
+        "reply_date, comments, sheet, row, total, grade, complete, name_key, recommend)",
+        15,
+        list(chain.from_iterable(rows)),
+        16,
+    )
+    _insert_many(conn, "INSERT INTO ratings (response_id, item, level, cell)", 4, ratings, 32)
+    rejected = [(import_id, o.sheet, o.cell, o.reason) for o in batch if isinstance(o, Rejection)]
+    conn.executemany(
+        "INSERT INTO rejections (import_id, sheet, cell, reason) VALUES (?, ?, ?, ?)", rejected
+    )
+    result.responses += len(rows)
+    result.rejections += len(rejected)
+    yield from batch
+
+
+def _insert_many(
+    conn: sqlite3.Connection, head: str, width: int, values: list[object], per: int
+) -> None:
+    """`head` VALUES for rows of `width` values given one after the other, `per` rows to a
+    statement: SQLite inserts many rows of one statement faster than as many one-row
+    statements (a third less for ratings). Rows go in in their order; at most 999 values
+    to a statement, the limit of old SQLite builds."""
+    count = len(values) // width
+    grouped = count - count % per
+    one = "(" + ", ".join("?" * width) + ")"
+    step = width * per
+    conn.executemany(
+        f"{head} VALUES {', '.join([one] * per)}",
+        [values[i : i + step] for i in range(0, grouped * width, step)],
+    )
+    conn.executemany(
+        f"{head} VALUES {one}",
+        [values[i : i + width] for i in range(grouped * width, count * width, width)],
+    )
 
 
 def _import_summary(row: tuple[object, ...]) -> ImportSummary:
