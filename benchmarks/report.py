@@ -16,23 +16,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 from generate import table  # noqa: E402
-from run import measure  # noqa: E402
-
-BARE_WRITE = """
-import sys, sqlite3, datetime, xlsxwriter
-db, target = sys.argv[1], sys.argv[2]
-conn = sqlite3.connect(db)
-wb = xlsxwriter.Workbook(target, {"constant_memory": True})
-ws = wb.add_worksheet("scores")
-rows = conn.execute(
-    "SELECT r.customer, r.customer_code, r.period, r.reply_date, "
-    "group_concat(g.level), r.total, r.grade FROM responses r "
-    "JOIN ratings g ON g.response_id = r.id GROUP BY r.id ORDER BY r.id")
-for i, (name, code, period, day, levels, total, grade) in enumerate(rows):
-    ws.write_row(i, 0, [name, code, period, day, *levels.split(","), *[1.0] * 7, total, grade,
-                        "yes", "flags", "source"])
-wb.close()
-"""
+from run import BARE_WRITE, measure  # noqa: E402
 
 
 def main() -> None:
