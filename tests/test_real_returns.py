@@ -322,3 +322,22 @@ def test_a_form_whose_level_headers_fit_two_scales_is_refused_not_guessed(
     assert run.scored == [] and "--scale" in rej.reason and "满意" in rej.reason
     pinned = score_files([str(path)], rules, scale="platform")
     assert [s.total for s in pinned.scored] == [86.0]  # every item 较满意 (satisfied)
+
+
+def test_a_second_column_for_the_same_item_is_said_not_dropped_silently(
+    rules: Rules, workbook: Callable[..., Path]
+) -> None:
+    head = [
+        "客户名称",
+        "日期",
+        "产品质量",
+        "RoHS情况",
+        "服务情况",
+        "改善情况",
+        "8、您对我司产品质量有何建议？",
+    ]
+    path = workbook("dup.xlsx", [head, ["甲", "2024-06-12", 5, 5, 5, 5, "请改进包装"]])
+    run = score_files([str(path)], rules)
+    assert run.rejected == [] and run.scored[0].total == 100.0
+    [notice] = [n for n in run.notices if n.cell == "G1"]
+    assert "only the first, C1, is read" in notice.message

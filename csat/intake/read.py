@@ -125,6 +125,16 @@ def table_notices(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Ite
                     else "no header cell is left that could be it"
                 ),
             )
+    first = {c.match.name: c for c in plan.layout.columns if c.became in ("item", "field")}
+    for c in plan.layout.columns:
+        if c.became == "duplicate" and c.match.name in first:
+            yield Notice(
+                file,
+                name,
+                c.cell,
+                f"column {c.cell} '{_short(c.header)}' also reads as {c.match.name} "
+                f"({c.match.why}); only the first, {first[c.match.name].cell}, is read",
+            )
     if plan.skipped:
         rows = ", ".join(f"row {r} ({why})" for r, why in plan.skipped[:8])
         more = f" and {len(plan.skipped) - 8} more" if len(plan.skipped) > 8 else ""
