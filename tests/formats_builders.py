@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import yaml
+from conftest import EN_ITEMS, ITEM_KEYS
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -27,24 +28,7 @@ Rows = list[list[Any]]
 
 ITEMS_ZH = ["产品质量", "RoHS情况", "服务情况", "改善情况", "包装运输", "交付日期", "交付数量"]
 ITEMS_HANT = ["產品質量", "RoHS情況", "服務情況", "改善情況", "包裝運輸", "交付日期", "交付數量"]
-ITEMS_EN = [
-    "Product quality",
-    "RoHS compliance",
-    "Service",
-    "Improvement responsiveness",
-    "Packaging and transport",
-    "Delivery date",
-    "Delivery quantity",
-]
-ITEM_KEYS = [
-    "quality",
-    "rohs",
-    "service",
-    "improvement",
-    "packaging",
-    "delivery_date",
-    "delivery_quantity",
-]
+ITEMS_EN = EN_ITEMS
 LEVELS = ["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"]
 
 # The words of FORMATS.md §5, best first.
