@@ -156,9 +156,7 @@ def build_report(
     def write(temp: Path) -> ReportView:
         stage("Reading responses")
         read = 0
-        book = StatisticsWorkbook(
-            temp, report_rules, lang, today, site_column=any(period_sites), site=site
-        )
+        book = StatisticsWorkbook(temp, report_rules, lang, today, sites=period_sites, site=site)
         # The report's own period first: its flags say whose later answers to keep.
         for group in sorted(groups, key=lambda g: (g != period, g)):
             is_current = group == period

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from csat.cli import app
 from csat.report import site_folder
+from csat.store import SCHEMA_VERSION, Store
 
 OK = ["较满意"] * 7
 BAD_DELIVERY = ["较满意"] * 5 + ["不满意", "较满意"]
@@ -143,6 +144,38 @@ def test_site_report_shows_one_site_and_keeps_the_group_capa_numbers(
     again = report(two_sites, out, "--site", "Suzhou")
     assert again["capas"]["total"] == 1
     assert capa_numbers(Path(again["workbook"])) == [numbers[0]]
+
+
+def test_the_store_filters_replies_by_site(two_sites: Path) -> None:
+    with Store.open(two_sites, create=False) as store:
+        every = list(store.responses(["2024H1"]))
+        suzhou = list(store.responses(["2024H1"], "Suzhou"))
+        assert [r.site for r in every] == ["Suzhou"] * 2 + ["深圳 Plant"] * 3
+        assert [r.response.customer_code for r in suzhou] == ["C1001", "C1003"]
+        assert list(store.responses(["2024H1"], "")) == []
+
+
+def test_a_site_report_states_no_response_rate(two_sites: Path, tmp_path: Path) -> None:
+    doc = report(two_sites, tmp_path / "r", "--site", "Suzhou")
+    summary = rows(Path(doc["workbook"]), "Summary")
+    rate = next(r for r in summary if r[0] == "Response rate (returned ÷ sent)")
+    assert rate[2] == "forms are sent for the group, not per site: see the group report"
+
+
+def test_a_store_of_schema_9_gets_the_site_column(
+    tmp_path: Path, workbook: Callable[..., Path]
+) -> None:
+    """A store written before sites existed is migrated: its imports have no site."""
+    survey = workbook("s.xlsx", [TABLE_HEADER, [1, "Acme", "C1", "2024-05-02", *OK, None]])
+    db = tmp_path / "old.db"
+    assert run("score", str(survey), "--db", str(db)).exit_code == 0
+    with sqlite3.connect(db) as conn:  # as csat with migrations 1-9 left it
+        conn.execute("ALTER TABLE imports DROP COLUMN site")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    listed = json.loads(run("imports", "list", "--json", "--db", str(db)).stdout)
+    assert [i["site"] for i in listed] == [""]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_unknown_site_is_nothing_to_report(two_sites: Path, tmp_path: Path) -> None:

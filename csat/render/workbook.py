@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -175,16 +176,17 @@ class StatisticsWorkbook:
         rules: Rules,
         lang: Lang,
         made_on: date,
-        site_column: bool = False,
+        sites: Sequence[str] = (),
         site: str | None = None,
     ) -> None:
-        """`site_column`: the scores sheet says each reply's site (once imports name one);
-        `site`: the one site reported, named in the title and footer."""
+        """`sites`: those of the replies; once one is named the scores sheet has a column for
+        them. `site`: the one site reported, named in the title and footer."""
         self.rules = rules
         self.lang = lang
         self.site = site
-        self._site_column = site_column
-        self._lead = 5 if site_column else 4  # columns before the ratings
+        self._site_column = any(sites)
+        self._site_width = max([12.0, *(text_width(s) + 2 for s in sites)])
+        self._lead = 5 if self._site_column else 4  # columns before the ratings
         self.wb = xlsxwriter.Workbook(
             str(path),
             {
@@ -403,7 +405,15 @@ class StatisticsWorkbook:
                 t("flags", L),
                 t("source", L),
             ],
-            [30, 10, *([12] if self._site_column else []), 8, 11, *[rating] * n, *[8] * n]
+            [
+                30,
+                10,
+                *([self._site_width] if self._site_column else []),
+                8,
+                11,
+                *[rating] * n,
+                *[8] * n,
+            ]
             + [8, 6, 8, 36, 60],
             wide=True,
             wrap={*range(lead, lead + n), lead + 2 * n + 3, lead + 2 * n + 4},
