@@ -160,6 +160,25 @@ def test_a_site_report_states_no_response_rate(two_sites: Path, tmp_path: Path) 
     summary = rows(Path(doc["workbook"]), "Summary")
     rate = next(r for r in summary if r[0] == "Response rate (returned ÷ sent)")
     assert rate[2] == "forms are sent for the group, not per site: see the group report"
+    assert rows(Path(doc["workbook"]), "Not replied")[0][0] == rate[2]
+
+
+def test_a_customer_of_two_sites_counts_once_in_the_period(
+    two_sites: Path, tmp_path: Path, workbook: Callable[..., Path]
+) -> None:
+    """A customer is one customer across the group: its later reply to another site
+    supersedes the earlier one, in the group report and in the earlier site's report."""
+    later = workbook(
+        "later.xlsx", [TABLE_HEADER, [1, "Acme Ltd.", "C2002", "2024-06-01", *OK, None]]
+    )
+    got = run("score", str(later), "--period", "2024H1", "--site", "Suzhou", "--db", str(two_sites))
+    assert got.exit_code == 0, got.output
+    group = report(two_sites, tmp_path / "r")
+    assert (group["responses"], group["superseded"]) == (5, 1)
+    shenzhen = report(two_sites, tmp_path / "r", "--site", "深圳 Plant")
+    assert (shenzhen["responses"], shenzhen["superseded"]) == (2, 1)
+    suzhou = report(two_sites, tmp_path / "r", "--site", "Suzhou")
+    assert (suzhou["responses"], suzhou["superseded"]) == (3, 0)
 
 
 def test_a_store_of_schema_9_gets_the_site_column(

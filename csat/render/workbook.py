@@ -1102,7 +1102,7 @@ class StatisticsWorkbook:
         """Customers sent a form for the period with no reply: who to chase."""
         L = self.lang
         if not v.unanswered:
-            self._nothing("unanswered", "none_unanswered")
+            self._nothing("unanswered", "none_unanswered" if v.site is None else "site_no_forms")
             return
         heads = ["code", "customer", "class", "language", "contact", "email", "sent_on", "reply_by"]
         self._header(
