@@ -34,7 +34,7 @@ from csat.inference import (
 )
 from csat.stats import PeriodDetail, PeriodStats
 
-SegmentKind = Literal["class", "region"]
+SegmentKind = Literal["class", "region", "site"]
 
 
 @dataclass(frozen=True)

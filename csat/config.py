@@ -19,13 +19,44 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from csat.errors import ConfigError, ConfigProblem, RulesInvalid
 from csat.text import normalize, normalize_label
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 NonEmptyAliases = Annotated[list[str], Field(min_length=1)]
+
+SITE_MAX = 40  # a plant's short name: it heads columns and goes in a folder name
+
+
+def site_problem(name: str) -> str | None:
+    """Why `name` cannot be a site name, or None: it is shown in sheets, footers and folder
+    names, so it is short, printable and has no control characters or edge spaces."""
+    if len(name) > SITE_MAX:
+        return f"a site name has at most {SITE_MAX} characters, this one {len(name)}"
+    if not name.isprintable():
+        return "a site name cannot hold control characters, tabs or line breaks"
+    if name != name.strip():
+        return "a site name cannot start or end with a space"
+    return None
+
+
+def _site(name: str) -> str:
+    problem = site_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+SiteName = Annotated[str, AfterValidator(_site)]
 
 
 class _Strict(BaseModel):
@@ -247,6 +278,11 @@ class Rules(_Strict):
     survey: Survey = Field(default_factory=Survey, description="Blank survey forms (csat survey).")
     comments: Comments = Field(
         default_factory=Comments, description="Tagging customers' comments to items."
+    )
+    site: SiteName = Field(
+        default="",
+        description="Site (plant) the replies scored with this file are recorded for, unless "
+        "csat score --site says otherwise; empty: no site.",
     )
 
     @model_validator(mode="after")

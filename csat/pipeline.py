@@ -115,10 +115,12 @@ def record_outcomes(
     scale: str | None = None,
     today: date | None = None,
     jobs: int = 1,
+    site: str = "",
 ) -> Generator[Outcome | Recorded, None, None]:
     """As iter_outcomes, recording each file in the store in one transaction, in the files'
-    order, by this process whatever `jobs` reads them. A file imported before is not read
-    again: it comes back as Skipped with the earlier import named."""
+    order, by this process whatever `jobs` reads them, for `site` ('' for none). A file
+    imported before is not read again: it comes back as Skipped with the earlier import
+    named."""
     options = ReadOptions(period, scale, today)
     db = store.path.resolve()
     own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
@@ -140,7 +142,7 @@ def record_outcomes(
             yield Rejection(item.shown, None, None, f"cannot be read: {sha.strerror or sha}")
             continue
         for got in store.record_file(
-            item.shown, sha, loaded.sha256, loaded.text, period, outcomes, now
+            item.shown, sha, loaded.sha256, loaded.text, period, outcomes, now, site
         ):
             if isinstance(got, ImportResult):
                 if got.already is not None:

@@ -8,12 +8,14 @@ per-period figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from csat.analysis import analyse
+from csat.analysis import SegmentKind, analyse
 from csat.capa import after, evidence_text, judge, plan_capas
 from csat.comments import CommentTagger, TaggedComment
 from csat.config import LoadedRules, parse_rules
@@ -43,8 +45,23 @@ class ReportResult:
     review: list[str] = field(default_factory=list)  # the summary's review sentences, English
 
 
-def report_path(out_dir: Path, period: Period) -> Path:
-    return out_dir / str(period) / f"csat-{period}.xlsx"
+def report_path(out_dir: Path, period: Period, site: str | None = None) -> Path:
+    """OUT/P/csat-P.xlsx; a site's report goes in OUT/P/site-NAME/ so that it neither replaces
+    the group report nor is replaced by it (the group's swap carries the folder over)."""
+    folder = out_dir / str(period)
+    if site is not None:
+        folder = folder / site_folder(site)
+    return folder / f"csat-{period}.xlsx"
+
+
+def site_folder(site: str) -> str:
+    """A folder name for a site's report: `site-` and the name with every character that is not
+    a letter, digit, `-` or `.` made `_`; when that changed the name, a short hash of it keeps
+    two sites apart (`A/B` and `A_B`). The prefix keeps clear of `capa/`."""
+    safe = re.sub(r"[^\w.-]|_", "_", site, flags=re.UNICODE).strip(".") or "_"
+    if safe != site:
+        safe += "-" + hashlib.sha256(site.encode()).hexdigest()[:6]
+    return f"site-{safe}"
 
 
 def build_report(
@@ -57,10 +74,15 @@ def build_report(
     rescore: bool = False,
     templates: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
+    site: str | None = None,
 ) -> ReportResult:
     """Write the workbook and the CAPA forms of `period`; `templates` (./templates) may
     override the packaged Jinja templates. `progress(stage, responses read)` is told each
     stage and, while reading, every thousand responses.
+
+    With `site`, the workbook and forms show that site's replies only, but the CAPAs issued
+    and judged are those of the group report (every site's replies), so their numbers do not
+    depend on which report ran first.
 
     The report set (workbook, capa/ forms, index) is written into a temporary folder beside
     OUT/PERIOD and swapped into place at the end; the CAPAs issued and judged are recorded in one
@@ -84,23 +106,38 @@ def build_report(
             "import surveys with csat score first"
         )
     groups[period] = inside  # the report's own period, whatever its length
+    imports = store.imports()
+    period_sites = sorted({i.site for i in imports if set(i.periods) & set(inside)})
+    if site is not None and next(store.responses(inside, site), None) is None:
+        known = ", ".join(repr(s) for s in period_sites if s) or "none"
+        raise NothingToReport(
+            f"no replies recorded for site {site!r} in {period} (sites recorded: {known}); "
+            "check the spelling, or record them with csat score --site"
+        )
     scorers, hashes = _scorers(store, recorded, current, rescore)
     report_rules = scorers[max(inside)].rules
     rejected: list[Rejection] = list(store.rejections_for(inside, str(period)))
+    if site is not None:  # a rejection belongs to its import, and so to the import's site
+        site_paths = {i.path for i in imports if i.site == site}
+        rejected = [r for r in rejected if r.file in site_paths]
 
     trend: dict[Period, PeriodStats] = {}
-    flagged: list[tuple[str, ScoredResponse]] = []
+    flagged: list[tuple[str, ScoredResponse]] = []  # the site's (all, without a site)
+    flagged_all: list[tuple[str, ScoredResponse]] = []  # every site's: the CAPAs to ensure
     flagged_keys: set[str] = set()
+    site_keys: set[str] = set()  # customers with a reply at the site, any period
     # Answers that may judge a CAPA: of customers with a CAPA not judged yet, and of those
     # flagged now (their next period may be recorded already, when reports run out of order).
     waiting = store.unjudged_customer_keys()
     answers: dict[str, list[ScoredResponse]] = {}
     keep_all_current = len(inside) > 1  # a year's H2 answer judges its own H1 CAPAs
-    # Forms sent for the period: response rate, and each customer's class for the segments
-    sent = store.sent_forms(str(period))
+    # Forms sent for the period: response rate, and each customer's class for the segments.
+    # They are sent for the group (csat survey knows no site): a site report states no rate.
+    sent_all = store.sent_forms(str(period))
+    sent = sent_all if site is None else []
     class_of: dict[str, str] = {}
     region_of: dict[str, str] = {}
-    for s in sent:
+    for s in sent_all:
         klass = str(s["class"]) if s.get("class") else "—"
         region = str(s["region"]) if s.get("region") else "—"
         by_code = customer_key(str(s["customer"]), str(s["customer_code"]))
@@ -109,16 +146,17 @@ def build_report(
         region_of.setdefault(customer_key(str(s["customer"]), None), region)
     segments: dict[str, PeriodAccumulator] = {}
     regions: dict[str, PeriodAccumulator] = {}
+    by_site: dict[str, PeriodAccumulator] = {}
     tagger = CommentTagger(report_rules)
     comments: list[TaggedComment] = []
     replied_sent: set[str] = set()
     replied_keys: set[str] = set()  # both keys of every reply from a customer sent a form
-    target = report_path(out_dir, period)
+    target = report_path(out_dir, period, site)
 
     def write(temp: Path) -> ReportView:
         stage("Reading responses")
         read = 0
-        book = StatisticsWorkbook(temp, report_rules, lang, today)
+        book = StatisticsWorkbook(temp, report_rules, lang, today, sites=period_sites, site=site)
         # The report's own period first: its flags say whose later answers to keep.
         for group in sorted(groups, key=lambda g: (g != period, g)):
             is_current = group == period
@@ -132,42 +170,56 @@ def build_report(
                 read += 1
                 if read % 1000 == 0:
                     stage("Reading responses", read)
+                here = site is None or stored.site == site
+                if here and site is not None:
+                    site_keys.add(stored.customer_key)
                 if stored.superseded:
-                    acc.superseded += 1
+                    if here:
+                        acc.superseded += 1
                     continue
                 result = scorers[stored.response.period].score(stored.response)
                 if isinstance(result, Rejection):
-                    if is_current:
+                    if is_current and here:
                         rejected.append(_no_longer_scorable(result, stored.response.customer))
                     continue
                 key = stored.customer_key  # a name tied to a code counts for the code
+                if is_current and result.flags:
+                    flagged_all.append((key, result))
+                    flagged_keys.add(key)
+                if key in waiting or (is_current and keep_all_current) or key in flagged_keys:
+                    answers.setdefault(key, []).append(result)
+                if not here:  # another site's reply: it counts for the CAPAs only
+                    continue
                 acc.add(result, key)
                 if is_current:
                     topics = _tag(tagger, result, comments)
-                    book.add_response(result, topics)
+                    book.add_response(result, topics, stored.site)
                     name_key = customer_key(result.response.customer, None)
                     klass = class_of.get(key) or class_of.get(name_key) or "—"
                     region = region_of.get(key) or region_of.get(name_key) or "—"
                     if key in class_of or name_key in class_of:
                         replied_sent.add(key)
                         replied_keys.update((key, name_key))
-                    for accs, name in ((segments, klass), (regions, region)):
+                    plant = stored.site or "—"
+                    for accs, name in ((segments, klass), (regions, region), (by_site, plant)):
                         if name not in accs:
                             accs[name] = PeriodAccumulator(report_rules, name, detail=True)
                         accs[name].add(result, key)
                     if result.flags:
                         flagged.append((key, result))
-                        flagged_keys.add(key)
-                if key in waiting or (is_current and keep_all_current) or key in flagged_keys:
-                    answers.setdefault(key, []).append(result)
             trend[group] = acc.finish()
         stats = trend[period]
         previous = trend.get(period.previous())
-        plans = plan_capas(flagged, report_rules)
+        plans = plan_capas(flagged_all, report_rules)
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
         own, _ = store.ensure_capas(plans, today, due)
+        if site is not None:  # the site's own CAPAs among the group's
+            wanted = {
+                (p.period, p.customer_key, p.department) for p in plan_capas(flagged, report_rules)
+            }
+            own = [c for c in own if (c.period, c.customer_key, c.department) in wanted]
         everything = {c.number: c for c in store.capas()}
         verdicts = []
         for capa in everything.values():
@@ -194,10 +246,19 @@ def build_report(
             if c.number not in mine
             and _before(c.period, period)
             and (c.status != "verified" or _judged_inside(c, period))
+            and (site is None or c.customer_key in site_keys)
         ]
         trend_stats = [trend[p] for p in sorted(trend) if p.months == period.months]
         class_stats = [segments[k].finish() for k in sorted(segments)]
         region_stats = [regions[k].finish() for k in sorted(regions)]
+        # sites as a segment when the group report has more than one
+        site_stats = [by_site[k].finish() for k in sorted(by_site)] if len(by_site) > 1 else []
+        kinds: dict[SegmentKind, Sequence[PeriodStats]] = {
+            "class": class_stats,
+            "region": region_stats,
+        }
+        if site_stats:
+            kinds["site"] = site_stats
         view = ReportView(
             period=str(period),
             made_on=today,
@@ -215,14 +276,9 @@ def build_report(
             replies_to_forms=len(replied_sent),
             segments=class_stats,
             unanswered=_unanswered(sent, replied_keys),
-            analysis=analyse(
-                report_rules,
-                stats,
-                previous,
-                trend_stats,
-                {"class": class_stats, "region": region_stats},
-                comments,
-            ),
+            analysis=analyse(report_rules, stats, previous, trend_stats, kinds, comments),
+            site=site,
+            site_segments=site_stats,
         )
         stage("Writing the workbook", read)
         book.finish(view)
@@ -349,6 +405,7 @@ def summary_json(result: ReportResult) -> dict[str, object]:
     v, s = result.view, result.view.stats
     return {
         "period": v.period,
+        "site": v.site,
         "workbook": str(result.path),
         "made_on": v.made_on.isoformat(),
         "rules": v.rules_hashes,

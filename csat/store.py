@@ -161,6 +161,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     ALTER TABLE responses ADD COLUMN recommend INTEGER CHECK (recommend BETWEEN 0 AND 10);
     """,
+    # 10: the site (plant) an import was recorded for; '' is no site
+    """
+    ALTER TABLE imports ADD COLUMN site TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -198,6 +202,7 @@ class ImportSummary:
     periods: tuple[str, ...]  # the periods its responses answer
     responses: int
     rejections: int
+    site: str = ""  # the site it was recorded for, '' for none
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -209,6 +214,7 @@ class ImportSummary:
             "periods": list(self.periods),
             "responses": self.responses,
             "rejections": self.rejections,
+            "site": self.site,
         }
 
 
@@ -243,6 +249,7 @@ class StoredResponse:
     superseded: bool
     import_id: int
     customer_key: str = ""  # who the reply counts for (a name may be tied to a code)
+    site: str = ""  # the site its import was recorded for, '' for none
 
 
 @dataclass(frozen=True)
@@ -418,6 +425,7 @@ class Store:
         period: Period | None,
         outcomes: Iterable[ScoredResponse | Rejection | Skipped | Notice],
         now: datetime,
+        site: str = "",
     ) -> Iterator[ScoredResponse | Rejection | Skipped | Notice | ImportResult]:
         """Record one file's outcomes in one transaction, yielding each as it is stored and then
         the ImportResult. A file recorded before (same SHA-256) records nothing, unless that
@@ -440,8 +448,8 @@ class Store:
                 (rules_sha256, rules_text, now.isoformat(timespec="seconds")),
             )
             cur = conn.execute(
-                "INSERT INTO imports (id, path, sha256, imported_at, rules_sha256, period) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO imports (id, path, sha256, imported_at, rules_sha256, period, site) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     row[0] if row is not None else None,  # read again: keeps its number
                     path,
@@ -449,6 +457,7 @@ class Store:
                     now.isoformat(timespec="seconds"),
                     rules_sha256,
                     str(period) if period else None,
+                    site,
                 ),
             )
             import_id = cur.lastrowid
@@ -518,7 +527,7 @@ class Store:
             "SELECT i.id, i.path, i.sha256, i.imported_at, i.period, "
             "(SELECT group_concat(DISTINCT period) FROM responses WHERE import_id = i.id), "
             "(SELECT count(*) FROM responses WHERE import_id = i.id), "
-            "(SELECT count(*) FROM rejections WHERE import_id = i.id) "
+            "(SELECT count(*) FROM rejections WHERE import_id = i.id), i.site "
             "FROM imports i ORDER BY i.id"
         )
         return [_import_summary(row) for row in rows]
@@ -648,21 +657,24 @@ class Store:
             if _is_period(p)
         ]
 
-    def responses(self, periods: list[str]) -> Iterator[StoredResponse]:
-        """Responses of the given recorded periods with their ratings, in import order."""
+    def responses(self, periods: list[str], site: str | None = None) -> Iterator[StoredResponse]:
+        """Responses of the given recorded periods with their ratings, in import order; only
+        those recorded for `site` when given."""
         if not periods:
             return
         marks = ",".join("?" * len(periods))
+        by_site = "" if site is None else " AND i.site = ?"
         query = (
             "SELECT r.id, r.customer, r.customer_code, r.period, r.reply_date, r.comments, "
             "i.path, r.sheet, r.row, r.superseded, r.import_id, "
             "json_group_object(g.item, json_array(g.level, g.cell)), r.customer_key, "
-            "r.recommend "
+            "r.recommend, i.site "
             "FROM ranked_responses r JOIN imports i ON i.id = r.import_id "
             "JOIN ratings g ON g.response_id = r.id "
-            f"WHERE r.period IN ({marks}) GROUP BY r.id ORDER BY r.id"
+            f"WHERE r.period IN ({marks}){by_site} GROUP BY r.id ORDER BY r.id"
         )
-        for row in self.conn.execute(query, periods):
+        args = periods if site is None else [*periods, site]
+        for row in self.conn.execute(query, args):
             facts = orjson.loads(row[11])
             ratings = {item: level for item, (level, _) in facts.items()}
             cells = {item: cell for item, (_, cell) in facts.items() if cell}
@@ -677,7 +689,7 @@ class Store:
                 cells=cells,
                 recommend=row[13],
             )
-            yield StoredResponse(row[0], response, bool(row[9]), row[10], row[12])
+            yield StoredResponse(row[0], response, bool(row[9]), row[10], row[12], row[14])
 
     def ensure_capas(
         self, plans: list[CapaPlan], issue_date: date, due_date: date, by: str = "csat report"
@@ -1066,7 +1078,7 @@ def _insert_many(
 
 
 def _import_summary(row: tuple[object, ...]) -> ImportSummary:
-    i, path, sha, at, period, periods, responses, rejections = row
+    i, path, sha, at, period, periods, responses, rejections, site = row
     return ImportSummary(
         int(str(i)),
         str(path),
@@ -1076,6 +1088,7 @@ def _import_summary(row: tuple[object, ...]) -> ImportSummary:
         tuple(sorted(str(periods).split(","))) if periods else (),
         int(str(responses)),
         int(str(rejections)),
+        str(site),
     )
 
 

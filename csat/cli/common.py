@@ -155,6 +155,16 @@ def _check_scale(scale: str | None, loaded: LoadedRules) -> None:
         )
 
 
+def _check_site(site: str) -> str:
+    """A --site given on the command line, checked as the config's site: is."""
+    from csat.config import site_problem
+
+    problem = site_problem(site)
+    if problem:
+        raise UsageError(f"--site {site!r}: {problem}")
+    return site
+
+
 @contextmanager
 def _stages() -> Iterator[Any]:
     """A spinner on stderr naming the stage of a long command (and the count so far), only

@@ -25,7 +25,7 @@ def imports_list(
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
-    """List every import: number, when, file, periods, responses and rejections recorded.
+    """List every import: number, when, file, periods, responses, rejections and site.
 
     Example: [bold]csat imports list[/bold]
     """
@@ -45,6 +45,9 @@ def imports_list(
         table.add_column("Periods")
         table.add_column("Responses", justify="right")
         table.add_column("Rejected", justify="right")
+        sites = any(i.site for i in found)  # a site column once imports name their site
+        if sites:
+            table.add_column("Site")
         for i in found:
             table.add_row(
                 str(i.id),
@@ -53,6 +56,7 @@ def imports_list(
                 ", ".join(i.periods) or "—",
                 str(i.responses),
                 str(i.rejections),
+                *([_esc(i.site) or "—"] if sites else []),
             )
         out.print(table)
 

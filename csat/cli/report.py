@@ -15,6 +15,7 @@ from csat.cli.common import (
     ConfigOpt,
     DbOpt,
     Lang,
+    _check_site,
     _errors,
     _esc,
     _parse_date,
@@ -45,6 +46,14 @@ def report(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary figures as JSON.")
     ] = False,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            help="Report one site's replies (as recorded by csat score --site) into "
+            "OUT/PERIOD/site-SITE/; default: the group, every site.",
+            show_default=False,
+        ),
+    ] = None,
     report_date: Annotated[
         str | None,
         typer.Option(
@@ -58,14 +67,16 @@ def report(
 
     Example: [bold]csat report --period 2024H1 --lang en[/bold]
 
-    Writes OUT/PERIOD/csat-PERIOD.xlsx (default reports/). Exit 1 when the period has no
-    recorded responses or the workbook cannot be written (an earlier one stays intact).
+    Writes OUT/PERIOD/csat-PERIOD.xlsx (default reports/), a site's report in
+    OUT/PERIOD/site-SITE/. Exit 1 when the period (or the site in it) has no recorded
+    responses or the workbook cannot be written (an earlier one stays intact).
     """
     from csat.report import build_report, summary_json
     from csat.store import Store, default_db_path
 
     with _errors():
         the_period = parse_period(period)
+        the_site = _check_site(site) if site is not None else None
         made_on = _parse_date(report_date) if report_date else date.today()
         loaded = _rules(config)
         with Store.open(db or default_db_path(), create=False) as store, _stages() as stages:
@@ -79,6 +90,7 @@ def report(
                 rescore=rescore,
                 templates=Path("templates"),
                 progress=stages,
+                site=the_site,
             )
         if as_json:
             sys.stdout.write(json.dumps(summary_json(result), ensure_ascii=False, indent=2) + "\n")
@@ -88,7 +100,8 @@ def report(
 
 def _print_report(result: ReportResult) -> None:
     v, s = result.view, result.view.stats
-    table = Table(title=f"Report {v.period}", title_justify="left", show_header=False)
+    title = f"Report {v.period}" + (f" · site {_esc(v.site)}" if v.site is not None else "")
+    table = Table(title=title, title_justify="left", show_header=False)
     table.add_column("Figure")
     table.add_column("Value", justify="right")
     rows = [

@@ -19,6 +19,7 @@ from csat.cli.common import (
     ConfigOpt,
     DbOpt,
     _check_scale,
+    _check_site,
     _errors,
     _esc,
     _ReadProgress,
@@ -72,6 +73,14 @@ def score(
             "--all", help=f"List every scored response (default: the first {TABLE_ROWS_SHOWN})."
         ),
     ] = False,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            help="Site (plant) the replies are recorded for, reported with csat report --site; "
+            "default: site: in the config, else none.",
+            show_default=False,
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -99,6 +108,7 @@ def score(
         the_period = parse_period(period) if period else None
         loaded = _rules(config)
         _check_scale(scale, loaded)
+        the_site = _check_site(site) if site is not None else loaded.rules.site
         today = date.today()
         if the_period is not None:
             _check_plausible(the_period, loaded, today)
@@ -125,6 +135,7 @@ def score(
                     scale=scale,
                     today=today,
                     jobs=jobs,
+                    site=the_site,
                 )
                 # Closed before the store (LIFO): an interrupted file rolls back cleanly.
                 stack.callback(outcomes.close)
@@ -133,7 +144,9 @@ def score(
             if as_json:
                 counts = _write_json(sys.stdout, str(the_period) if the_period else None, outcomes)
             else:
-                counts = _print_human(outcomes, loaded, None if dry_run else store, show_all, bar)
+                counts = _print_human(
+                    outcomes, loaded, None if dry_run else store, show_all, bar, the_site
+                )
         raise typer.Exit(EXIT_PARTIAL if counts["rejected"] else EXIT_OK)
 
 
@@ -184,6 +197,7 @@ def _print_human(
     store: Store | None,
     show_all: bool = False,
     bar: _ReadProgress | None = None,
+    site: str = "",
 ) -> dict[str, int]:
     """The table lists flagged responses first, then the others, up to TABLE_ROWS_SHOWN
     (every one with --all); the rows kept are bounded, whatever the input's size."""
@@ -254,6 +268,8 @@ def _print_human(
     else:
         saved = sum(r.result.responses for r in recorded)
         where = f"{saved} recorded in {_esc(str(store.path))}"
+        if site:
+            where += f" for site {_esc(site)}"
         for period in sorted(periods):
             kept = store.period_rules(period)
             if kept and kept[0] != loaded.sha256:

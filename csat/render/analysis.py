@@ -90,6 +90,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "kind": {"zh": "分类", "en": "By"},
     "class": {"zh": "客户类别", "en": "class"},
     "region": {"zh": "地区", "en": "region"},
+    "site": {"zh": "厂区", "en": "site"},
     "segment": {"zh": "分组", "en": "Segment"},
     "index": {"zh": "满意度指数(0-100)", "en": "Index (0-100)"},
     "p_totals": {"zh": "得分与其余比较p", "en": "p totals vs rest"},
@@ -357,6 +358,13 @@ def _segment_line(a: Analysis, lang: Lang) -> str:
             "by csat survey give each customer's class and region)."
         )
     if not parts:
+        if "site" in a.segments:
+            return (
+                "分组：没有客户类别、地区或厂区与其余显著不同。"
+                if zh
+                else "Segments: no customer class, region or site differs significantly from "
+                "the rest."
+            )
         return (
             "分组：没有客户类别或地区与其余显著不同。"
             if zh

@@ -184,6 +184,11 @@ TEXT: dict[str, dict[Lang, str]] = {
     "verification": {"zh": "效果验证", "en": "Verification"},
     "signature_owner": {"zh": "责任部门签名/日期", "en": "Department signature / date"},
     "signature_qa": {"zh": "品管确认/日期", "en": "Quality sign-off / date"},
+    "site": {"zh": "厂区", "en": "Site"},
+    "site_no_forms": {
+        "zh": "调查表按集团发出，不分厂区：回复率见集团报告",
+        "en": "forms are sent for the group, not per site: see the group report",
+    },
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -136,6 +137,8 @@ class ReportView:
     segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
     unanswered: list[Unanswered] = field(default_factory=list)
     analysis: Analysis | None = None  # intervals, tests, importance, comments by item
+    site: str | None = None  # the one site reported; None: the group (every site)
+    site_segments: list[PeriodStats] = field(default_factory=list)  # per site, when several
 
     @property
     def response_rate(self) -> float | None:
@@ -167,9 +170,23 @@ def _lines(text: str | None, width: float) -> int:
 
 
 class StatisticsWorkbook:
-    def __init__(self, path: Path, rules: Rules, lang: Lang, made_on: date) -> None:
+    def __init__(
+        self,
+        path: Path,
+        rules: Rules,
+        lang: Lang,
+        made_on: date,
+        sites: Sequence[str] = (),
+        site: str | None = None,
+    ) -> None:
+        """`sites`: those of the replies; once one is named the scores sheet has a column for
+        them. `site`: the one site reported, named in the title and footer."""
         self.rules = rules
         self.lang = lang
+        self.site = site
+        self._site_column = any(sites)
+        self._site_width = max([12.0, *(text_width(s) + 2 for s in sites)])
+        self._lead = 5 if self._site_column else 4  # columns before the ratings
         self.wb = xlsxwriter.Workbook(
             str(path),
             {
@@ -181,7 +198,7 @@ class StatisticsWorkbook:
         )
         self.wb.set_custom_property(REPORT_PROPERTY, "statistics")
         self.wb.set_properties(
-            {"title": t("title", lang), "created": datetime.combine(made_on, datetime.min.time())}
+            {"title": self._title(), "created": datetime.combine(made_on, datetime.min.time())}
         )
         f = self.wb.add_format
         self.fmt = {
@@ -258,6 +275,12 @@ class StatisticsWorkbook:
             labels = self.rules.levels[key].labels
         return labels.zh if self.lang == "zh" else labels.en
 
+    def _title(self) -> str:
+        """The workbook's title, with the site when it reports one."""
+        if self.site is None:
+            return t("title", self.lang)
+        return f"{t('title', self.lang)} · {t('site', self.lang)} {self.site}"
+
     def _item_width(self) -> float:
         """The item column shows every item name whole."""
         return max([14.0, *(text_width(self._label("item", k)) + 2 for k in self._item_keys)])
@@ -311,7 +334,8 @@ class StatisticsWorkbook:
             return text.replace("&", "&&")
 
         hashes = ", ".join(h[:HASH_SHOWN] for h in view.rules_hashes)
-        left = esc(f"{t('title', L)} {view.period} · {t('made_on', L)} {view.made_on}")
+        site = "" if self.site is None else f" · {t('site', L)} {self.site}"
+        left = esc(f"{t('title', L)} {view.period}{site} · {t('made_on', L)} {view.made_on}")
         right = esc(f"{t('rules_short', L)} {hashes}")
         footer = f"&L&8{left}&C&8{esc(t('page', L))} &P / &N&R&8{right}"
         for ws in self.ws.values():
@@ -364,11 +388,13 @@ class StatisticsWorkbook:
         n = len(items)
         # wide enough for the longest word of a level name; longer names wrap
         rating = max(fit_width(self._label("level", k), 8) for k in self.rules.levels)
+        lead = self._lead
         self._header(
             "scores",
             [
                 t("customer", L),
                 t("code", L),
+                *([t("site", L)] if self._site_column else []),
                 t("period", L),
                 t("reply_date", L),
                 *items,
@@ -379,9 +405,18 @@ class StatisticsWorkbook:
                 t("flags", L),
                 t("source", L),
             ],
-            [30, 10, 8, 11, *[rating] * n, *[8] * n, 8, 6, 8, 36, 60],
+            [
+                30,
+                10,
+                *([self._site_width] if self._site_column else []),
+                8,
+                11,
+                *[rating] * n,
+                *[8] * n,
+            ]
+            + [8, 6, 8, 36, 60],
             wide=True,
-            wrap={*range(4, 4 + n), 4 + 2 * n + 3, 4 + 2 * n + 4},
+            wrap={*range(lead, lead + n), lead + 2 * n + 3, lead + 2 * n + 4},
         )
         self._header(
             "comments",
@@ -398,9 +433,9 @@ class StatisticsWorkbook:
             wrap={0, 5, 6},
         )
 
-    def add_response(self, s: ScoredResponse, topics: tuple[str, ...] = ()) -> None:
+    def add_response(self, s: ScoredResponse, topics: tuple[str, ...] = (), site: str = "") -> None:
         """Stream one counted response into the scores and comments sheets; `topics` are the
-        items its comment speaks about."""
+        items its comment speaks about, `site` the site its import was recorded for."""
         fmt, r = self.fmt, s.response
         flagged_items = {f.item for f in s.flags if f.type == "dissatisfied_item"}
         low = any(f.type == "low_score" for f in s.flags)
@@ -408,6 +443,7 @@ class StatisticsWorkbook:
         values: list[Any] = [
             r.customer,
             r.customer_code,
+            *([site or None] if self._site_column else []),
             r.period,
             r.date,
             *(self._label("level", lv) if lv else None for lv in levels),
@@ -421,6 +457,7 @@ class StatisticsWorkbook:
         formats: list[Any] = [
             None,
             None,
+            *([None] if self._site_column else []),
             None,
             fmt["date"],
             *(fmt["bad"] if k in flagged_items else None for k in self._item_keys),
@@ -466,7 +503,7 @@ class StatisticsWorkbook:
     # ------------------------------------------------------------ end sheets
 
     def finish(self, view: ReportView) -> None:
-        self._autofilter("scores", 4 + 2 * len(self._item_keys) + 5)
+        self._autofilter("scores", self._lead + 2 * len(self._item_keys) + 5)
         self._autofilter("comments", 7)
         self._summary(view)
         self._flags(view)
@@ -491,12 +528,13 @@ class StatisticsWorkbook:
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 10)
-        ws.write_string(0, 0, t("title", L), fmt["title"])
+        ws.write_string(0, 0, self._title(), fmt["title"])
         self.rows["summary"] = review.write_review(self, v, 2)
         figures_top = self.rows["summary"]
         rate = v.response_rate
         rows: list[tuple[str, Any, Any]] = [
             (t("period", L), v.period, fmt["value"]),
+            *([(t("site", L), v.site, fmt["value"])] if v.site is not None else []),
             (t("made_on", L), v.made_on, fmt["value_date"]),
             (t("rules", L), ", ".join(h[:HASH_SHOWN] for h in v.rules_hashes), fmt["value"]),
         ]
@@ -550,7 +588,9 @@ class StatisticsWorkbook:
                     row, 1, "SHA-256:\n" + "\n".join(v.rules_hashes), {"x_scale": 3, "y_scale": 1}
                 )
             elif label == t("response_rate", L) and not v.forms_sent:
-                ws.write_string(row, 2, t("no_forms_sent", L))
+                ws.write_string(
+                    row, 2, t("no_forms_sent" if v.site is None else "site_no_forms", L)
+                )
         self.rows["summary"] += 1
         top = self.rows["summary"]
         self._write_row("summary", [t("grade", L), t("count", L), t("share", L)], [fmt["head"]] * 3)
@@ -980,7 +1020,8 @@ class StatisticsWorkbook:
             t("worst_item", L),
             t("flagged_share", L),
         ]
-        self._header("segments", heads, [12, 10, 10, *[8] * len(grades), 22, 12])
+        widths: list[float] = [12, 10, 10, *[8] * len(grades), 22, 12]
+        self._header("segments", heads, widths)
         for s in v.segments:
             worst = self._label("item", s.pareto[0].item) if s.pareto else None
             self._write_row(
@@ -995,6 +1036,26 @@ class StatisticsWorkbook:
                 ],
                 [None, None, fmt["one"], *[fmt["pct"]] * len(grades), None, fmt["pct"]],
             )
+        if v.site_segments:  # the same figures per site, below the classes
+            self.rows["segments"] += 1
+            sub = [t("site", L), *heads[1:]]
+            lines = max(wrapped_lines(h, fit_width(h, w)) for h, w in zip(sub, widths, strict=True))
+            self.ws["segments"].set_row(self.rows["segments"], lines * LINE_HEIGHT + 4)
+            self._write_row("segments", sub, [fmt["head"]] * len(heads))
+            for s in v.site_segments:
+                worst = self._label("item", s.pareto[0].item) if s.pareto else None
+                self._write_row(
+                    "segments",
+                    [
+                        s.period,
+                        s.responses,
+                        s.mean_total,
+                        *(s.grade_shares[g] for g in grades),
+                        worst,
+                        s.flagged_share,
+                    ],
+                    [None, None, fmt["one"], *[fmt["pct"]] * len(grades), None, fmt["pct"]],
+                )
 
     def _trend(self, v: ReportView) -> None:
         L, fmt = self.lang, self.fmt
@@ -1041,7 +1102,7 @@ class StatisticsWorkbook:
         """Customers sent a form for the period with no reply: who to chase."""
         L = self.lang
         if not v.unanswered:
-            self._nothing("unanswered", "none_unanswered")
+            self._nothing("unanswered", "none_unanswered" if v.site is None else "site_no_forms")
             return
         heads = ["code", "customer", "class", "language", "contact", "email", "sent_on", "reply_by"]
         self._header(
