@@ -8,13 +8,11 @@ flight, so memory stays bounded however many files there are.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from csat.config import Rules
@@ -23,6 +21,8 @@ from csat.models import Outcome
 from csat.scoring import Scorer
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from csat.pipeline import ReadOptions
 
 AHEAD_PER_WORKER = 3  # batches submitted beyond those being read: keeps the workers busy
@@ -61,6 +61,11 @@ def scored_in_pool(
     files: list[InputFile], rules: Rules, options: ReadOptions, jobs: int
 ) -> Iterator[Iterator[Outcome]]:
     """Each file's outcomes, in the files' order, read by `jobs` worker processes."""
+    # Imported here: `csat score` imports this module for default_jobs, and most runs read
+    # too few files for a pool.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork on Linux: the workers start with csat already imported (spawn imports it again in
     # each, ~0.3 s of CPU apiece); elsewhere the platform's default (fork is unsafe on macOS)
     context = multiprocessing.get_context(START_METHOD)

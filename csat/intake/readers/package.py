@@ -19,8 +19,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from defusedxml import ElementTree as DefusedET
-
 from csat.config import Limits
 from csat.intake.readers.base import UnreadableWorkbook
 
@@ -143,6 +141,10 @@ def _unescape(text: str) -> str:
 
 
 def _csat_properties(xml: bytes) -> dict[str, str]:
+    # Imported here: only csat's own forms and reports carry custom properties, and the XML
+    # parser costs ~5 ms at start.
+    from defusedxml import ElementTree as DefusedET
+
     try:
         root = DefusedET.fromstring(xml)
     except Exception:  # a damaged properties part is not our business: no csat marks
