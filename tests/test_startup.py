@@ -103,10 +103,12 @@ SCORE_NEEDS_NOT = (
 
 
 def test_scoring_one_form_loads_no_pool_writer_template_or_xml_parser(tmp_path: Path) -> None:
-    path = write_workbook(tmp_path / "form.xlsx", {"表": form_rows("东莞精密", dict.fromkeys(range(7), 1))})
+    rows = form_rows("东莞精密", dict.fromkeys(range(7), 1))
+    path = write_workbook(tmp_path / "form.xlsx", {"表": rows})
+    argv = ["csat", "score", "--dry-run", "--json", "--period", "2024H1", str(path)]
     code = (
         "import json, sys\n"
-        f"sys.argv = ['csat', 'score', '--dry-run', '--json', '--period', '2024H1', {str(path)!r}]\n"
+        f"sys.argv = {argv!r}\n"
         "from csat.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         f"wanted = {SCORE_NEEDS_NOT!r}\n"
