@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
-import opencc
-
-_T2S = opencc.OpenCC("t2s")
+_t2s: Any = None  # OpenCC's converter, loaded at the first non-ASCII text (~5 ms at start)
 _SPACES = re.compile(r"\s+")
 # A space next to a CJK character (either side) is dropped; between Latin words it stays.
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
@@ -25,7 +24,7 @@ def normalize(text: str) -> str:
     """Normalise free text for comparison (customer names, levels, marks)."""
     s = unicodedata.normalize("NFKC", text)
     if not s.isascii():
-        s = _T2S.convert(s)
+        s = _to_simplified(s)
     s = _SPACES.sub(" ", s.casefold()).strip()
     s = _SPACE_BY_CJK.sub("", s)
     if s.endswith(":"):
@@ -45,3 +44,15 @@ def normalize_label(text: str) -> str:
         if stripped == s or not stripped:
             return s
         s = stripped
+
+
+def _to_simplified(text: str) -> str:
+    """Traditional -> simplified. OpenCC is loaded on first use, so a command that compares
+    no Chinese text (`csat --help`, an English table) never loads it."""
+    global _t2s
+    if _t2s is None:
+        import opencc
+
+        _t2s = opencc.OpenCC("t2s")
+    result: str = _t2s.convert(text)
+    return result

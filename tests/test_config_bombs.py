@@ -23,6 +23,9 @@ BOMBS = {
     "mapping_key": ("{a: 1}: 2\n", "key"),
     "huge_number": ("version: " + "9" * 5000 + "\n", "number"),
     "deep_nesting": ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nested"),
+    "python_tag": ("version: !!python/object/apply:os.system [ls]\n", "the tag"),
+    "python_scalar_tag": ("version: !!python/name:os.system\n", "the tag"),
+    "unknown_tag": ("levels: !custom {a: 1}\n", "the tag"),
 }
 
 

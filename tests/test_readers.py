@@ -654,3 +654,27 @@ def test_an_xls_far_cell_is_refused(converted: dict[str, Path], tmp_path: Path) 
     path.write_bytes(bytes(data))
     _, [sheet] = _read(path)
     assert isinstance(sheet, SheetRefused) and sheet.cell == "IV65536"
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/_rels/workbook.xml.rels"])
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_part_csat_reads_whose_bytes_fail_their_crc_is_a_damaged_file(
+    tmp_path: Path, part: str, method: int
+) -> None:
+    """csat reads the workbook and its relationships itself (readers.package.read_part): a
+    part whose bytes are not what the zip's directory says is refused as damaged, as
+    zipfile's own reader would refuse it, never read as something else."""
+    src = hand_xlsx(tmp_path / "src.xlsx", {"S": '<row r="1"><c r="A1"><v>1</v></c></row>'})
+    path = tmp_path / "crc.xlsx"
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(path, "w", method) as b:
+        for info in a.infolist():
+            b.writestr(info.filename, a.read(info))
+    good = zipfile.ZipFile(path).getinfo(part).CRC
+    raw = bytearray(path.read_bytes())
+    # the CRC of the part's central directory entry (at 16; its name at 46)
+    at = raw.index(part.encode(), raw.index(b"PK\x01\x02")) - 46 + 16
+    assert struct.unpack_from("<I", raw, at)[0] == good
+    struct.pack_into("<I", raw, at, good ^ 1)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UnreadableWorkbook, match="damaged"):
+        _read(path)

@@ -7,8 +7,10 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from conftest import form_rows, write_workbook
 
 HEAVY = (
     "python_calamine",
@@ -81,3 +83,40 @@ def test_import_csat_is_lazy_but_exports_the_same_names() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "True", "True"]
+
+
+# What reading one returned form needs, and what it does not (issue 12: each command imports
+# what it uses, so a one-file `csat score` starts without the pool, the writers or templates).
+SCORE_NEEDS_NOT = (
+    "multiprocessing",  # one file: no pool
+    "concurrent",
+    "rich.progress",  # stdout and stderr are not a terminal: no progress bar
+    "defusedxml",  # no custom properties in a form the customer made
+    "xml.etree",
+    "openpyxl",
+    "xlsxwriter",
+    "jinja2",
+    "holidays",
+    "scipy",
+    "jieba",
+)
+
+
+def test_scoring_one_form_loads_no_pool_writer_template_or_xml_parser(tmp_path: Path) -> None:
+    rows = form_rows("东莞精密", dict.fromkeys(range(7), 1))
+    path = write_workbook(tmp_path / "form.xlsx", {"表": rows})
+    argv = ["csat", "score", "--dry-run", "--json", "--period", "2024H1", str(path)]
+    code = (
+        "import json, sys\n"
+        f"sys.argv = {argv!r}\n"
+        "from csat.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"wanted = {SCORE_NEEDS_NOT!r}\n"
+        "loaded = sorted(w for w in wanted if any(m == w or m.startswith(w + '.') "
+        "for m in sys.modules))\n"
+        "sys.stderr.write('LOADED ' + json.dumps(loaded) + '\\n')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert '"customer":"东莞精密"' in proc.stdout
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("LOADED "))
+    assert json.loads(line.removeprefix("LOADED ")) == []

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from csat.errors import ConfigError, CsatError, UsageError
 from csat.models import Rejection, ScoredResponse
@@ -172,6 +171,8 @@ def _stages() -> Iterator[Any]:
     if not err.is_terminal or _state["quiet"]:
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -193,6 +194,8 @@ class _ReadProgress:
     file being read and the replies read so far, so one big file does not sit at 0/1."""
 
     def __init__(self) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self.bar = Progress(
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),

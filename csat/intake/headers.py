@@ -31,6 +31,7 @@ _CONTAINABLE_FIELDS = frozenset({"customer", "comments", "customer_code", "recom
 # Found inside a question before any item is: "How likely are you to recommend our service?"
 # asks for a recommendation, not a service rating.
 _FIRST_FIELDS = frozenset({"recommend"})
+_CACHE_MAX = 65536  # texts (and bands) remembered per matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,9 @@ class HeaderMatcher:
             if name in _CONTAINABLE_FIELDS
             and (len(alias) >= _CONTAINED_FIELD_MIN if not alias.isascii() else " " in alias)
         ]
+        self._first_fields = [(a, n) for a, n in self._fields if n in _FIRST_FIELDS]
         self._cache: dict[str, HeaderMatch] = {}
+        self._bands: dict[tuple[str, ...], HeaderMatch] = {}
 
     def text(self, text: str) -> HeaderMatch:
         """One header or label text (产品质量, `1、您对产品质量的满意度`, 客户名称：)."""
@@ -96,12 +99,23 @@ class HeaderMatcher:
             return NOTHING
         got = self._cache.get(text)
         if got is None:
+            if len(self._cache) >= _CACHE_MAX:  # a name on every one of many forms
+                self._cache.clear()
             got = self._cache[text] = self._match(text)
         return got
 
     def band(self, parts: tuple[str, ...]) -> HeaderMatch:
         """A column headed by a band of texts, top row first. The lowest part that means
-        something decides (a matrix row label beats its question text)."""
+        something decides (a matrix row label beats its question text). Cached: the header
+        search tries each of a sheet's first rows as a band (issue 12)."""
+        got = self._bands.get(parts)
+        if got is None:
+            if len(self._bands) >= _CACHE_MAX:
+                self._bands.clear()
+            got = self._bands[parts] = self._band(parts)
+        return got
+
+    def _band(self, parts: tuple[str, ...]) -> HeaderMatch:
         fallback = NOTHING
         for part in reversed(parts):
             got = self.text(part)
@@ -113,29 +127,31 @@ class HeaderMatcher:
 
     def _match(self, text: str) -> HeaderMatch:
         rules = self.rules
-        for piece, what in _pieces(text):
+        pieces = _pieces(text)
+        for piece, what in pieces:
             hit = self._exact.get(piece)
             if hit is not None:
                 kind, name = hit
                 return HeaderMatch(kind, name, f"{what} '{piece}'")
-            if len(piece) <= _QUESTION_MAX:
-                for alias, name in self._fields:
-                    if name in _FIRST_FIELDS and alias in piece:
-                        return HeaderMatch("field", name, f"{what} contains '{alias}'")
+            if len(piece) > _QUESTION_MAX:
+                continue
+            for alias, name in self._first_fields:
+                if alias in piece:
+                    return HeaderMatch("field", name, f"{what} contains '{alias}'")
+            # `alias in piece` first: a whole-word match needs the substring, and the test
+            # is ten times cheaper than the regular expression (most texts name no item)
             contained = {
                 key
                 for alias, key, word in self._items
-                if (word.search(piece) if word is not None else alias in piece)
+                if alias in piece and (word is None or word.search(piece))
             }
-            if len(piece) > _QUESTION_MAX:
-                continue
             if len(contained) == 1:
                 key = contained.pop()
                 return HeaderMatch("item", key, f"{what} contains {rules.items[key].labels.zh}")
             if len(contained) > 1:
                 names = " and ".join(sorted(rules.items[k].labels.zh for k in contained))
                 return HeaderMatch("none", None, f"names several items ({names})")
-        for piece, what in _pieces(text):
+        for piece, what in pieces:
             if len(piece) > _QUESTION_MAX:
                 continue
             for alias, name in self._fields:
