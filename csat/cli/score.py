@@ -253,7 +253,7 @@ def _print_human(
         where = "not recorded (dry run)"
     else:
         saved = sum(r.result.responses for r in recorded)
-        where = f"{saved} recorded in {_esc(str(store.path))}"
+        where = f"{saved} recorded in {_esc(store.name)}"
         for period in sorted(periods):
             kept = store.period_rules(period)
             if kept and kept[0] != loaded.sha256:
