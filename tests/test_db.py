@@ -69,20 +69,24 @@ def test_check_and_migrate_of_nothing(tmp_path: Path, pg_url: str) -> None:
                  "WHERE table_schema = 'public'") == [(0,)]  # fmt: skip
 
 
-def test_an_older_store_is_checked_as_it_is_and_migrated_on_request(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    Store.open(path).close()
-    with sqlite3.connect(path) as conn:  # as schema 9 left it
-        conn.execute("ALTER TABLE imports DROP COLUMN site")
-        conn.execute("PRAGMA user_version = 9")
-    conn.close()
-    code, out, _ = db_cli("check", "--db", str(path))
+def test_an_older_store_is_checked_as_it_is_and_migrated_on_request(db: str | Path) -> None:
+    Store.open(db).close()
+    # as schema 9 left it
+    query(db, "ALTER TABLE imports DROP COLUMN site")
+    if is_pg(db):
+        query(db, "UPDATE csat_schema SET version = 9")
+        columns = "SELECT column_name FROM information_schema.columns WHERE table_name = 'imports'"
+    else:
+        query(db, "PRAGMA user_version = 9")
+        columns = "SELECT name FROM pragma_table_info('imports')"
+    code, out, _ = db_cli("check", "--db", str(db))
     assert code == 0 and "schema 9" in out and "csat db migrate" in out
-    code, out, _ = db_cli("migrate", "--db", str(path))
+    assert "site" not in {c for (c,) in query(db, columns)}  # checking changed nothing
+    code, out, _ = db_cli("migrate", "--db", str(db))
     assert code == 0 and f"migrated from schema 9 to {SCHEMA_VERSION}" in out
-    with sqlite3.connect(path) as conn:
-        assert "site" in {r[1] for r in conn.execute("PRAGMA table_info(imports)")}
-    conn.close()
+    assert "site" in {c for (c,) in query(db, columns)}
+    with Store.open(db) as store:
+        assert store.schema_version == SCHEMA_VERSION
 
 
 def test_a_newer_postgresql_store_is_refused_by_migrate_unchanged(pg_url: str) -> None:
