@@ -286,6 +286,11 @@ def describe_error(name: str, exc: Exception, secrets: Sequence[str] = ()) -> st
         return f"cannot log in to {name}: {text}; check the user and password"
     if "does not exist" in text and "database" in text:
         return f"cannot use {name}: {text}; create it first (createdb) or fix the URL"
+    if "permission denied" in text:
+        return (
+            f"cannot use {name}: {text}; csat's user must own the database "
+            "(createdb -O USER NAME, or ALTER DATABASE NAME OWNER TO USER); it is unchanged"
+        )
     if "invalid" in text and ("connection option" in text or "URI" in text):
         return f"{name} is not a usable PostgreSQL URL: {text}"
     if "connection" in text and ("refused" in text or "failed" in text or "timeout" in text):

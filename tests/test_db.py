@@ -124,6 +124,12 @@ def test_postgresql_errors_are_messages_without_the_password(pg_cluster: Cluster
             assert result.exit_code == 1, (url, result.output)
             assert message in result.stderr, (url, result.stderr)
             assert "s3cret" not in result.output and "Traceback" not in result.output
+    # a login that may not create tables in the database
+    query(pg_cluster.url(), "CREATE ROLE visitor LOGIN PASSWORD 'v-pass'")
+    visitor = f"postgresql://visitor:v-pass@127.0.0.1:{port}/{name}"
+    code, _, err = db_cli("migrate", "--db", visitor)
+    assert code == 1 and "permission denied" in err and "createdb -O" in err
+    assert "v-pass" not in err and "Traceback" not in err
     # the right password works
     right = f"postgresql://analyst:right-one@127.0.0.1:{port}/{name}"
     code, out, err = db_cli("migrate", "--db", right)
