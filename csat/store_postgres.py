@@ -3,7 +3,8 @@
 csat/store.py writes its SQL once, in SQLite's dialect; this module runs it on PostgreSQL through
 psycopg 3, translating each statement once (cached): `?` placeholders become `%s`, `INSERT OR
 IGNORE` / `OR REPLACE` become `ON CONFLICT`, SQLite's aggregates their PostgreSQL names, the DDL
-its types (INTEGER -> BIGINT, REAL -> DOUBLE PRECISION) and the CAPA history's triggers PL/pgSQL.
+its types (INTEGER -> BIGINT, REAL -> DOUBLE PRECISION, TEXT in byte order as SQLite sorts it)
+and the CAPA history's triggers PL/pgSQL.
 A thin layer over the DB-API rather than SQLAlchemy: SQLite keeps its own driver with nothing in
 between, so its insert path costs what it did (benchmarks/run.py, "score + record").
 
@@ -120,6 +121,8 @@ _PRIMARY_KEYS = {"sent_forms": ("period", "customer_code")}
 
 
 def _ddl(sql: str) -> str:
+    # byte order, as SQLite compares text, whatever the server's locale
+    sql = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', sql)
     sql = re.sub(r"\bINTEGER\b", "BIGINT", sql)
     sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
     return re.sub(r"\)\s*WITHOUT ROWID", ")", sql)
@@ -178,6 +181,8 @@ def _translate(sql: str) -> str | None:
             s.replace("INSERT OR REPLACE", "INSERT", 1)
             + f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {update}"
         )
+    # SQLite takes `IN ()` (no period recorded yet) as an empty list, PostgreSQL not at all
+    s = s.replace(" IN ()", " IN (SELECT NULL WHERE FALSE)")
     s = re.sub(r"group_concat\(DISTINCT (\w+)\)", r"string_agg(DISTINCT \1, ',')", s)
     s = re.sub(
         r"json_group_object\(([\w.]+), json_array\(([\w.]+), ([\w.]+)\)\)",

@@ -82,6 +82,10 @@ class Cluster:
             "-E",
             "UTF8",
             "--locale=C",
+            # a default collation that is not byte order (a > B), as on many real servers:
+            # csat's text columns must still sort as on SQLite
+            "--locale-provider=icu",
+            "--icu-locale=en-US",
             "--no-sync",
         )
         # csat (the superuser) by trust; other roles by password, to test a refused login

@@ -379,3 +379,30 @@ def test_a_name_the_sent_forms_tie_to_a_code_is_that_customer(
         rules = loaded.rules
         missing = {m.code for m in not_replied(store, H1, rules, date(2024, 7, 1))}
         assert "C1001" not in missing
+
+
+def test_chasing_before_any_reply_lists_everyone_sent_a_form(
+    tmp_path: Path, db: Db, loaded: LoadedRules
+) -> None:
+    from datetime import date
+
+    from csat.chase import not_replied
+    from csat.customers import Customer
+
+    with Store.open(db) as store:
+        sent = [(Customer("C1001", "天津立讯电子有限公司", "zh"), "zh", "c.xlsx")]
+        store.record_sent("2024H1", sent, date(2024, 6, 1), date(2024, 6, 15))
+        missing = not_replied(store, H1, loaded.rules, date(2024, 7, 1))
+        assert [m.code for m in missing] == ["C1001"]
+        assert store.rejections_for([], "2024H1") == []
+
+
+def test_text_sorts_in_the_same_order_on_both_backends(db: Db) -> None:
+    from datetime import date
+
+    from csat.customers import Customer
+
+    with Store.open(db) as store:
+        sent = [(Customer(code, f"客户{code}", "zh"), "zh", f"{code}.xlsx") for code in "aBc"]
+        store.record_sent("2024H1", sent, date(2024, 6, 1), date(2024, 6, 15))
+        assert [s["customer_code"] for s in store.sent_forms("2024H1")] == ["B", "a", "c"]
