@@ -71,6 +71,12 @@ class Cluster:
             raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stdout}{proc.stderr}\n{tail}")
 
     def start(self) -> Cluster:
+        # a default collation that is not byte order (a > B), as on many real servers: csat's
+        # text columns must still sort as on SQLite (ICU needs PostgreSQL 15; older: C only)
+        usage = subprocess.run(
+            [str(self.bindir / "initdb"), "--help"], capture_output=True, text=True, check=False
+        ).stdout
+        icu = ["--locale-provider=icu", "--icu-locale=en-US"] if "locale-provider" in usage else []
         self._run(
             str(self.bindir / "initdb"),
             "-D",
@@ -82,10 +88,7 @@ class Cluster:
             "-E",
             "UTF8",
             "--locale=C",
-            # a default collation that is not byte order (a > B), as on many real servers:
-            # csat's text columns must still sort as on SQLite
-            "--locale-provider=icu",
-            "--icu-locale=en-US",
+            *icu,
             "--no-sync",
         )
         # csat (the superuser) by trust; other roles by password, to test a refused login
