@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -221,6 +222,51 @@ def record_and_report_rows(n: int, work: Path) -> list[Row]:
     ]
 
 
+def postgres_record_rows(n: int, work: Path) -> list[Row]:
+    """Recording n replies into PostgreSQL against recording them into SQLite (issue 15), on a
+    throwaway cluster started by the first run of the row (tests/pg.py; fsync on, as a real
+    server) and stopped at exit. The PostgreSQL server's own CPU time is not in csat's figure
+    (another process): compare the wall times too. No row without the server binaries."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from pg import Cluster, server_bin
+
+    bindir = server_bin()
+    if bindir is None:
+        return []
+    path = str(ensure_table(n))
+    db = work / f"pg-baseline-{n}.db"
+    state: dict[str, str] = {}
+
+    def fresh_database() -> None:
+        import atexit
+
+        if "url" not in state:
+            cluster = Cluster(bindir, fast=False).start()
+            atexit.register(cluster.stop)
+            state["admin"] = cluster.url()
+            state["url"] = cluster.url("bench")
+        import psycopg
+
+        with psycopg.connect(state["admin"], autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS bench")
+            conn.execute("CREATE DATABASE bench")
+
+    score = ["score", "--json", "--period", "2024H1", path]
+    files = shlex.join([str(db), f"{db}-wal", f"{db}-shm"])
+    sqlite_run = f"rm -f {files} && exec {shlex.join(csat_cmd(*score, '--db', str(db)))}"
+    return [
+        Row(
+            f"score + record on PostgreSQL, {n // 1000}k",
+            n,
+            lambda: csat_cmd(*score, "--db", state["url"]),
+            "score + record on SQLite",
+            lambda: ["sh", "-c", sqlite_run],
+            "for the record (server CPU not counted)",
+            before_each=fresh_database,
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a minute-long subset")
@@ -259,6 +305,7 @@ def main() -> None:
                 )
             )
         rows += record_and_report_rows(10_000 if args.quick else 100_000, work)
+        rows += postgres_record_rows(10_000 if args.quick else 100_000, work)
         rows.append(
             Row(
                 "`csat --help`",

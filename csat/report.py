@@ -102,7 +102,7 @@ def build_report(
     if not inside:
         known = ", ".join(sorted(recorded)) or "none"
         raise NothingToReport(
-            f"no responses recorded for {period} in {store.path} (recorded periods: {known}); "
+            f"no responses recorded for {period} in {store.name} (recorded periods: {known}); "
             "import surveys with csat score first"
         )
     groups[period] = inside  # the report's own period, whatever its length

@@ -1,4 +1,6 @@
-"""The history store (SPEC §5): one SQLite file, schema versions through PRAGMA user_version.
+"""The history store (SPEC §5): one SQLite file, schema versions through PRAGMA user_version;
+or a PostgreSQL database (`--db postgresql://…`, csat/store_postgres.py) with the same schema,
+migrations, queries and guarantees, for several sites recording into one history.
 
 Every import is one transaction: a file is either recorded whole or not at all (Ctrl-C, kill or
 a crash roll it back). Writers take the lock up front (BEGIN IMMEDIATE) and wait for each other
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
 from pathlib import Path
+from typing import cast
 
 import orjson
 
@@ -161,7 +164,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     ALTER TABLE responses ADD COLUMN recommend INTEGER CHECK (recommend BETWEEN 0 AND 10);
     """,
-    # 10: the site (plant) an import was recorded for; '' is no site
+    # 10: the site (plant) an import was recorded for, several sites sharing one store
     """
     ALTER TABLE imports ADD COLUMN site TEXT NOT NULL DEFAULT '';
     """,
@@ -331,17 +334,36 @@ def default_db_path() -> Path:
     return Path("csat.db")
 
 
-class Store:
-    """An open csat database. Use `Store.open(path)`; close it (or use `with`)."""
+def is_postgres(location: Path | str) -> bool:
+    """Whether `--db` names a PostgreSQL database (a URL) rather than an SQLite file."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+
+class Store:
+    """An open csat database. Use `Store.open(path)`; close it (or use `with`).
+
+    `conn` is sqlite3's connection, or for PostgreSQL csat.store_postgres.PgConnection, which
+    takes the same SQLite-dialect statements."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, name: str | None = None, found: int = 0
+    ) -> None:
         self.conn = conn
-        self.path = path
+        self.path = path  # the SQLite file (for PostgreSQL, a path naming no file)
+        self.name = name if name is not None else str(path)  # as messages name the store
+        self.found_version = found  # the schema version it had when opened (0: new)
+        self.postgres = name is not None
 
     @classmethod
-    def open(cls, path: Path, create: bool = True) -> Store:
-        """Open (creating or migrating if needed) a csat database, refusing anything else."""
-        if not path.exists():
+    def open(cls, path: Path | str, create: bool = True, migrate: bool = True) -> Store:
+        """Open (creating or migrating if needed) a csat database, refusing anything else.
+        `path` is an SQLite file or a postgresql:// URL; `migrate=False` opens an older schema
+        as it is, to check it (csat db check)."""
+        if is_postgres(path):
+            return cls._open_postgres(str(path), create, migrate)
+        path = Path(path)
+        existed = path.exists()
+        if not existed:
             if not create:
                 raise StoreError(f"no database at {path}: record surveys first with csat score")
             _create(path)
@@ -350,7 +372,9 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from None
         try:
-            _check_and_migrate(conn, path)
+            found = _check_and_migrate(conn, path, migrate) if existed else 0
+            if not existed:  # made just now, by this process or another one at once
+                _check_and_migrate(conn, path)
         except sqlite3.OperationalError as exc:
             conn.close()
             raise StoreError(f"cannot use {path}: {exc}") from None
@@ -364,7 +388,52 @@ class Store:
         except StoreError:
             conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, found=found)
+
+    @classmethod
+    def _open_postgres(cls, url: str, create: bool, migrate: bool) -> Store:
+        from csat import store_postgres as pg
+
+        conn = pg.connect(url)
+        try:
+            found = pg.schema_version(conn)
+            if found is None and not create:
+                raise StoreError(
+                    f"no csat store in {conn.name}: record surveys first with csat score, "
+                    "or create it with csat db migrate"
+                )
+            if migrate and (found or 0) < SCHEMA_VERSION:
+                found = pg.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(cast(sqlite3.Connection, conn), Path(conn.name), conn.name, found or 0)
+
+    @property
+    def schema_version(self) -> int:
+        if self.postgres:
+            from csat import store_postgres as pg
+
+            return pg.schema_version(cast("pg.PgConnection", self.conn)) or 0
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def check(self) -> list[str]:
+        """What is wrong with the database (empty when nothing): SQLite's integrity and
+        foreign-key checks; on PostgreSQL, csat's tables, view and triggers present."""
+        if self.postgres:
+            from csat import store_postgres as pg
+
+            return pg.check(cast("pg.PgConnection", self.conn))
+        problems = [
+            str(row[0])
+            for row in self.conn.execute("PRAGMA integrity_check")
+            if str(row[0]) != "ok"
+        ]
+        problems += [
+            f"{table} row {rowid} refers to a missing {parent} row"
+            for table, rowid, parent, _ in self.conn.execute("PRAGMA foreign_key_check")
+        ]
+        return problems
 
     def close(self) -> None:
         self.conn.close()
@@ -447,9 +516,9 @@ class Store:
                 "INSERT OR IGNORE INTO rules (sha256, content, first_used) VALUES (?, ?, ?)",
                 (rules_sha256, rules_text, now.isoformat(timespec="seconds")),
             )
-            cur = conn.execute(
+            (import_id,) = conn.execute(
                 "INSERT INTO imports (id, path, sha256, imported_at, rules_sha256, period, site) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     row[0] if row is not None else None,  # read again: keeps its number
                     path,
@@ -459,9 +528,7 @@ class Store:
                     str(period) if period else None,
                     site,
                 ),
-            )
-            import_id = cur.lastrowid
-            assert import_id is not None
+            ).fetchone()
             result = ImportResult(import_id)
             keys = _CustomerKeys(conn, self._sent_ties(conn))
             periods: set[str] = set()
@@ -1311,8 +1378,9 @@ def _create_in_place(path: Path) -> None:
         conn.close()
 
 
-def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse foreign or newer databases before changing anything; then migrate in order."""
+def _check_and_migrate(conn: sqlite3.Connection, path: Path, migrate: bool = True) -> int:
+    """Refuse foreign or newer databases before changing anything; then migrate in order.
+    Returns the version found."""
     conn.execute("BEGIN")  # one snapshot for the three reads
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -1330,8 +1398,9 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=NORMAL")
-    if version < SCHEMA_VERSION:
+    if version < SCHEMA_VERSION and migrate:
         _migrate(conn)
+    return int(version)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

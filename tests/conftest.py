@@ -12,6 +12,9 @@ import pytest
 
 from csat.config import Rules, load_rules
 
+# the PostgreSQL cluster and the `db` fixture on both backends (tests/pg.py)
+pytest_plugins = ["pg"]
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 ITEM_KEYS = [

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT
+from pg import query
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -23,9 +23,10 @@ H1 = parse_period("2024H1")
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(db: Path, tmp_path: Path) -> Path:
+    """The samples' CAPAs, on SQLite and on PostgreSQL (tests/pg.py)."""
     loaded = load_rules(ROOT / "config" / "weights.yaml")
-    path = tmp_path / "h.db"
+    path = db
     with Store.open(path) as store:
         list(record_outcomes([str(DATA)], loaded, store, datetime(2024, 7, 1), H1))
         build_report(store, H1, loaded, tmp_path / "out", "zh", date(2024, 7, 15))
@@ -43,11 +44,9 @@ def listed(db: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
 
 
 def snapshot(db: Path) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return (
-            conn.execute("SELECT * FROM capas ORDER BY number").fetchall()
-            + conn.execute("SELECT * FROM capa_events ORDER BY id").fetchall()
-        )
+    return query(db, "SELECT * FROM capas ORDER BY number") + query(
+        db, "SELECT * FROM capa_events ORDER BY id"
+    )
 
 
 def test_lifecycle_open_closed_verified_reopened(db: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import Callable
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import DATA, ROOT, TABLE_HEADER
+from pg import query
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -55,17 +55,16 @@ def by_slot(capas: list[CapaRecord]) -> dict[tuple[str, str], CapaRecord]:
     return {(c.customer[:4], c.department): c for c in capas}
 
 
-def cli(db: Path, *args: str) -> None:
+def cli(db: str | Path, *args: str) -> None:
     result = CliRunner().invoke(app, ["capa", *args, "--db", str(db)])
     assert result.exit_code == 0, result.output
 
 
-def snapshot(db: Path) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return [
-            *conn.execute("SELECT * FROM capas ORDER BY number"),
-            *conn.execute("SELECT * FROM capa_events ORDER BY id"),
-        ]
+def snapshot(db: str | Path) -> list[tuple]:  # type: ignore[type-arg]
+    return [
+        *query(db, "SELECT * FROM capas ORDER BY number"),
+        *query(db, "SELECT * FROM capa_events ORDER BY id"),
+    ]
 
 
 def print_pdf(html: Path, pdf: Path) -> str:
@@ -107,9 +106,9 @@ def rows(path: Path, sheet: str) -> list[dict[str, object]]:
 
 
 def test_h1_to_h2_the_verdict_drives_the_state_and_shows_where_people_look(
-    tmp_path: Path, loaded: LoadedRules, h2_replies: Path
+    tmp_path: Path, db: str | Path, loaded: LoadedRules, h2_replies: Path
 ) -> None:
-    db, out = tmp_path / "h.db", tmp_path / "out"
+    out = tmp_path / "out"
     with Store.open(db) as store:
         list(record_outcomes([str(p) for p in FORMS], loaded, store, datetime(2024, 7, 1), H1))
         build_report(store, H1, loaded, out, "en", date(2024, 7, 15))
@@ -203,11 +202,11 @@ def test_h1_to_h2_the_verdict_drives_the_state_and_shows_where_people_look(
 
 
 def test_repeats_and_verdicts_whichever_order_the_reports_run(
-    tmp_path: Path, loaded: LoadedRules, h2_replies: Path
+    tmp_path: Path, db: str | Path, loaded: LoadedRules, h2_replies: Path
 ) -> None:
     """A late H1 reply makes its CAPA after the H2 report: it is still judged by the H2
     answer and the H2 CAPA becomes its repeat."""
-    db, out = tmp_path / "h.db", tmp_path / "out"
+    out = tmp_path / "out"
     with Store.open(db) as store:
         list(record_outcomes([str(h2_replies)], loaded, store, datetime(2025, 1, 5), H2))
         build_report(store, H2, loaded, out, "en", date(2025, 1, 10))

@@ -20,10 +20,10 @@ from csat.store import Store
 
 
 def test_next_period_judges_capas_and_links_repeats(
-    tmp_path: Path, workbook: Callable[..., Path]
+    tmp_path: Path, db: str | Path, workbook: Callable[..., Path]
 ) -> None:
     loaded = load_rules(ROOT / "config" / "weights.yaml")
-    db, out = tmp_path / "h.db", tmp_path / "out"
+    out = tmp_path / "out"
     h1, h2 = parse_period("2024H1"), parse_period("2024H2")
     forms = [
         DATA / n for n in ("returned-form-zh-东莞精密.xlsx", "returned-form-en-Nordlicht.xlsx")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT
+from pg import integrity_errors, query
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -26,13 +27,13 @@ ISSUED = "2024-07-15"  # the report date: every CAPA is issued that day, due 202
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(db: Path, tmp_path: Path) -> Path:
+    """A store with the CAPAs of a report, on SQLite and on PostgreSQL (tests/pg.py)."""
     loaded = load_rules(ROOT / "config" / "weights.yaml")
-    path = tmp_path / "h.db"
-    with Store.open(path) as store:
+    with Store.open(db) as store:
         list(record_outcomes([str(DATA)], loaded, store, datetime(2024, 7, 1), H1))
         build_report(store, H1, loaded, tmp_path / "out", "zh", date.fromisoformat(ISSUED))
-    return path
+    return db
 
 
 def run(db: Path, *args: str):  # type: ignore[no-untyped-def]
@@ -51,11 +52,10 @@ def shown(db: Path, number: str) -> dict:  # type: ignore[type-arg]
 
 
 def snapshot(db: Path) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return [
-            *conn.execute("SELECT * FROM capas ORDER BY number"),
-            *conn.execute("SELECT * FROM capa_events ORDER BY id"),
-        ]
+    return [
+        *query(db, "SELECT * FROM capas ORDER BY number"),
+        *query(db, "SELECT * FROM capa_events ORDER BY id"),
+    ]
 
 
 def test_every_step_is_kept_and_the_state_is_the_last_one(db: Path) -> None:
@@ -103,10 +103,12 @@ def test_by_defaults_to_the_login_name(db: Path) -> None:
 
 
 def test_the_history_cannot_be_edited_or_deleted(db: Path) -> None:
-    with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE capa_events SET text = 'rewritten'")
-    with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM capa_events")
+    before = snapshot(db)
+    with pytest.raises(integrity_errors(), match="append-only"):
+        query(db, "UPDATE capa_events SET text = 'rewritten'")
+    with pytest.raises(integrity_errors(), match="append-only"):
+        query(db, "DELETE FROM capa_events")
+    assert snapshot(db) == before
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,10 @@ def loaded() -> LoadedRules:
     return load_rules(ROOT / "config" / "weights.yaml")
 
 
-def test_a_year_report_issues_no_second_set_of_capas(tmp_path: Path, loaded: LoadedRules) -> None:
-    db, out = tmp_path / "h.db", tmp_path / "out"
+def test_a_year_report_issues_no_second_set_of_capas(
+    tmp_path: Path, db: str | Path, loaded: LoadedRules
+) -> None:
+    out = tmp_path / "out"
     with Store.open(db) as store:
         list(
             record_outcomes(
@@ -42,11 +44,11 @@ def test_a_year_report_issues_no_second_set_of_capas(tmp_path: Path, loaded: Loa
 
 
 def test_quarter_replies_have_one_capa_whichever_period_reports_them(
-    tmp_path: Path, loaded: LoadedRules, workbook: Callable[..., Path]
+    tmp_path: Path, db: str | Path, loaded: LoadedRules, workbook: Callable[..., Path]
 ) -> None:
     bad = ["不满意"] * 7
     q2 = workbook("q2.xlsx", [TABLE_HEADER, [1, "甲公司", "A1", "2024-05-02", *bad, None]])
-    db, out = tmp_path / "h.db", tmp_path / "out"
+    out = tmp_path / "out"
     with Store.open(db) as store:
         list(
             record_outcomes([str(q2)], loaded, store, datetime(2024, 7, 1), parse_period("2024Q2"))
@@ -60,13 +62,13 @@ def test_quarter_replies_have_one_capa_whichever_period_reports_them(
 
 
 def test_numbering_is_exact_per_period(
-    tmp_path: Path, loaded: LoadedRules, workbook: Callable[..., Path]
+    tmp_path: Path, db: str | Path, loaded: LoadedRules, workbook: Callable[..., Path]
 ) -> None:
     bad = ["不满意"] * 7
     rows = [[i, f"客户{i}", f"C{i}", "2024-12-02", *bad, None] for i in range(1, 4)]
     december = workbook("dec.xlsx", [TABLE_HEADER, *rows])
     year = workbook("year.xlsx", [TABLE_HEADER, [1, "乙公司", "B1", "2024-12-03", *bad, None]])
-    db, out = tmp_path / "h.db", tmp_path / "out"
+    out = tmp_path / "out"
     with Store.open(db) as store:
         now = datetime(2025, 1, 5)
         list(record_outcomes([str(december)], loaded, store, now, parse_period("2024-12")))

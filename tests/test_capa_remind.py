@@ -22,10 +22,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """The samples' H1 CAPAs, issued Monday 2024-07-15, due Monday 2024-07-29."""
+def db(db: Path, tmp_path: Path) -> Path:
+    """The samples' H1 CAPAs, issued Monday 2024-07-15, due Monday 2024-07-29; on SQLite and
+    on PostgreSQL (tests/pg.py)."""
     loaded = load_rules(ROOT / "config" / "weights.yaml")
-    path = tmp_path / "h.db"
+    path = db
     with Store.open(path) as store:
         list(
             record_outcomes(

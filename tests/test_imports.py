@@ -4,12 +4,12 @@ caused, refuse when a CAPA from it has moved on, and note it in the store's hist
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT
+from pg import query
 from typer.testing import CliRunner
 
 from csat.cli import app
@@ -25,10 +25,11 @@ CONSOLIDATED = DATA / "consolidated-2024H1.xlsx"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """The samples recorded one file per import, and a report that issued their CAPAs."""
+def db(db: Path, tmp_path: Path) -> Path:
+    """The samples recorded one file per import, and a report that issued their CAPAs; on
+    SQLite and on PostgreSQL (tests/pg.py)."""
     loaded = load_rules(ROOT / "config" / "weights.yaml")
-    path = tmp_path / "h.db"
+    path = db
     with Store.open(path) as store:
         for sample in sorted(DATA.glob("*.xlsx")):
             list(record_outcomes([str(sample)], loaded, store, datetime(2024, 7, 1), H1))
@@ -36,9 +37,8 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def rows(db: Path, query: str) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return conn.execute(query).fetchall()
+def rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    return query(db, sql)
 
 
 def imports(db: Path) -> list[dict]:  # type: ignore[type-arg]

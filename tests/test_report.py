@@ -38,7 +38,16 @@ def loaded() -> LoadedRules:
 def history(tmp_path: Path, loaded: LoadedRules, workbook: Callable[..., Path]) -> Path:
     """2023H2: three customers; 2024H1: the shared samples plus a reply with a formula-like
     comment and an earlier reply of 苏州科创 that the returned form supersedes."""
-    db = tmp_path / "history.db"
+    return _history(tmp_path / "history.db", loaded, workbook)
+
+
+@pytest.fixture
+def history_on_both(db: Path, loaded: LoadedRules, workbook: Callable[..., Path]) -> Path:
+    """The same history on SQLite and on PostgreSQL (tests/pg.py): the same report from both."""
+    return _history(db, loaded, workbook)
+
+
+def _history(db: Path, loaded: LoadedRules, workbook: Callable[..., Path]) -> Path:
     ok = ["较满意"] * 7
     h2 = workbook(
         "2023h2.xlsx",
@@ -116,9 +125,9 @@ def dump(path: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_workbook_matches_golden(
-    history: Path, loaded: LoadedRules, tmp_path: Path, lang: str, update_golden: bool
+    history_on_both: Path, loaded: LoadedRules, tmp_path: Path, lang: str, update_golden: bool
 ) -> None:
-    result = make(history, loaded, tmp_path / "reports", lang)
+    result = make(history_on_both, loaded, tmp_path / "reports", lang)
     assert result.path == tmp_path / "reports" / "2024H1" / "csat-2024H1.xlsx"
     got = dump(result.path)
     text = golden_text(got).replace(str(DATA), "DATA").replace(str(tmp_path), "TMP")
@@ -143,8 +152,10 @@ def golden_text(dumped: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n}\n"
 
 
-def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: Path) -> None:
-    result = make(history, loaded, tmp_path)
+def test_figures_a_reader_checks(
+    history_on_both: Path, loaded: LoadedRules, tmp_path: Path
+) -> None:
+    result = make(history_on_both, loaded, tmp_path)
     s = result.view.stats
     assert (s.responses, s.superseded) == (
         33,
@@ -200,23 +211,23 @@ def test_figures_a_reader_checks(history: Path, loaded: LoadedRules, tmp_path: P
     assert sum(len(ws._charts) for ws in wb.worksheets) >= 4
 
 
-def test_stored_rules_are_used_unless_rescore(history: Path, tmp_path: Path) -> None:
+def test_stored_rules_are_used_unless_rescore(history_on_both: Path, tmp_path: Path) -> None:
     text = (ROOT / "config" / "weights.yaml").read_text(encoding="utf-8")
     stricter = tmp_path / "weights.yaml"
     stricter.write_text(
         text.replace("low_score_below: 70", "low_score_below: 90"), encoding="utf-8"
     )
     edited = load_rules(stricter)
-    kept = make(history, edited, tmp_path / "a")
-    rescored = make(history, edited, tmp_path / "b", rescore=True)
+    kept = make(history_on_both, edited, tmp_path / "a")
+    rescored = make(history_on_both, edited, tmp_path / "b", rescore=True)
     assert kept.view.stats.flagged == 18 and not kept.view.rescored
     assert rescored.view.stats.flagged > 18 and rescored.view.rescored
     assert rescored.view.rules_hashes == [edited.sha256]
 
 
-def test_nothing_to_report(history: Path, loaded: LoadedRules, tmp_path: Path) -> None:
+def test_nothing_to_report(history_on_both: Path, loaded: LoadedRules, tmp_path: Path) -> None:
     with pytest.raises(NothingToReport, match="2022H1.*2023H2, 2024H1"):
-        make(history, loaded, tmp_path, period="2022H1")
+        make(history_on_both, loaded, tmp_path, period="2022H1")
     assert not (tmp_path / "2022H1").exists()
 
 
@@ -239,7 +250,7 @@ def test_failed_or_interrupted_write_keeps_the_previous_report(
     assert sorted(p.name for p in first.parent.iterdir()) == ["capa", first.name]  # no temp file
 
 
-def test_cli_report(history: Path, tmp_path: Path) -> None:
+def test_cli_report(history_on_both: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "r"
     args = [
@@ -247,7 +258,7 @@ def test_cli_report(history: Path, tmp_path: Path) -> None:
         "--period",
         "2024H1",
         "--db",
-        str(history),
+        str(history_on_both),
         "--out",
         str(out),
         "--date",
@@ -272,8 +283,12 @@ def test_cli_report(history: Path, tmp_path: Path) -> None:
     assert human.exit_code == 0 and "Mean total vs 2023H2" in human.stdout
     assert openpyxl.load_workbook(report_path(out, H1)).sheetnames[0] == "Summary"
     for bad, code, message in [
-        (["report", "--period", "2019H1", "--db", str(history)], 1, "no responses recorded"),
-        (["report", "--period", "2024H9", "--db", str(history)], 2, "2024H1"),
+        (
+            ["report", "--period", "2019H1", "--db", str(history_on_both)],
+            1,
+            "no responses recorded",
+        ),
+        (["report", "--period", "2024H9", "--db", str(history_on_both)], 2, "2024H1"),
         (["report", "--period", "2024H1", "--db", str(tmp_path / "none.db")], 1, "csat score"),
         ([*args, "--date", "15/07/2024"], 2, "not a date"),
     ]:

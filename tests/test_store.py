@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT, TABLE_HEADER
+from pg import Cluster, count, query
 
 from csat.config import LoadedRules, load_rules
 from csat.models import Notice, Rejection, ScoredResponse, Skipped
@@ -21,6 +22,7 @@ from csat.periods import parse_period
 from csat.pipeline import Recorded, record_outcomes
 from csat.store import SCHEMA_VERSION, Store, StoreError
 
+Db = str | Path  # an SQLite file or a PostgreSQL URL (tests/pg.py's `db` fixture)
 NOW = datetime(2024, 7, 1, 9, 0)
 H1 = parse_period("2024H1")
 
@@ -35,41 +37,30 @@ def record(store: Store, loaded: LoadedRules, *paths: Path, period: str | None =
     return list(record_outcomes([str(p) for p in paths], loaded, store, NOW, the_period))
 
 
-def count(db: Path, table: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
 def test_records_responses_ratings_with_cells_and_rejections(
-    tmp_path: Path, loaded: LoadedRules
+    tmp_path: Path, db: Db, loaded: LoadedRules
 ) -> None:
-    db = tmp_path / "h.db"
     with Store.open(db) as store:
         got = record(store, loaded, DATA / "consolidated-2024H1.xlsx")
     [done] = [g for g in got if isinstance(g, Recorded)]
     assert (done.result.responses, done.result.rejections) == (29, 1)
     assert count(db, "responses") == 29 and count(db, "ratings") == 29 * 7
-    with sqlite3.connect(db) as conn:
-        cell, level = conn.execute(
-            "SELECT g.cell, g.level FROM ratings g JOIN responses r ON r.id = g.response_id "
-            "WHERE r.customer_code = 'C1003' AND g.item = 'quality'"
-        ).fetchone()
-        assert (cell, level) == ("E7", "very_dissatisfied")
-        assert conn.execute("SELECT cell, reason FROM rejections").fetchone()[0] == "F17"
-        sha, rules_sha = conn.execute("SELECT sha256, rules_sha256 FROM imports").fetchone()
-        assert len(sha) == 64 and rules_sha == loaded.sha256
-        assert (
-            conn.execute(
-                "SELECT rules_sha256 FROM period_rules WHERE period = '2024H1'"
-            ).fetchone()[0]
-            == loaded.sha256
-        )
+    [(cell, level)] = query(
+        db,
+        "SELECT g.cell, g.level FROM ratings g JOIN responses r ON r.id = g.response_id "
+        "WHERE r.customer_code = 'C1003' AND g.item = 'quality'",
+    )
+    assert (cell, level) == ("E7", "very_dissatisfied")
+    assert query(db, "SELECT cell, reason FROM rejections")[0][0] == "F17"
+    [(sha, rules_sha)] = query(db, "SELECT sha256, rules_sha256 FROM imports")
+    assert len(sha) == 64 and rules_sha == loaded.sha256
+    [(kept,)] = query(db, "SELECT rules_sha256 FROM period_rules WHERE period = '2024H1'")
+    assert kept == loaded.sha256
 
 
 def test_same_file_twice_records_nothing_new_and_says_so(
-    tmp_path: Path, loaded: LoadedRules
+    tmp_path: Path, db: Db, loaded: LoadedRules
 ) -> None:
-    db = tmp_path / "h.db"
     copy = tmp_path / "renamed.xlsx"
     copy.write_bytes((DATA / "returned-form-zh-苏州科创.xlsx").read_bytes())
     with Store.open(db) as store:
@@ -82,7 +73,7 @@ def test_same_file_twice_records_nothing_new_and_says_so(
 
 
 def test_latest_reply_counts_and_superseded_replies_stay(
-    tmp_path: Path, loaded: LoadedRules, workbook: Callable[..., Path]
+    tmp_path: Path, db: Db, loaded: LoadedRules, workbook: Callable[..., Path]
 ) -> None:
     good = ["非常满意"] * 7
     first = workbook(
@@ -101,7 +92,6 @@ def test_latest_reply_counts_and_superseded_replies_stay(
             [2, "乙公司 renamed", "B1", "2024-03-01", *good, "same day"],
         ],
     )
-    db = tmp_path / "h.db"
     with Store.open(db) as store:
         record(store, loaded, first, second)
         current = {s.response.customer: s.superseded for s in store.responses(["2024H1"])}
@@ -131,9 +121,8 @@ def test_foreign_and_newer_databases_are_refused_unchanged(tmp_path: Path) -> No
 
 
 def test_ctrl_c_during_an_import_records_nothing_of_that_file(
-    tmp_path: Path, loaded: LoadedRules
+    tmp_path: Path, db: Db, loaded: LoadedRules
 ) -> None:
-    db = tmp_path / "h.db"
     with Store.open(db) as store:
         record(store, loaded, DATA / "returned-form-zh-苏州科创.xlsx")
         stream = record_outcomes([str(DATA / "consolidated-2024H1.xlsx")], loaded, store, NOW, H1)
@@ -152,7 +141,7 @@ from pathlib import Path
 from csat.config import load_rules
 from csat.pipeline import record_outcomes
 from csat.store import Store
-store = Store.open(Path(sys.argv[1]))
+store = Store.open(sys.argv[1])
 loaded = load_rules(Path(sys.argv[3]))
 for n, _ in enumerate(record_outcomes([sys.argv[2]], loaded, store, datetime(2024, 7, 1))):
     if n == 10:
@@ -161,8 +150,7 @@ for n, _ in enumerate(record_outcomes([sys.argv[2]], loaded, store, datetime(202
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_kill_during_an_import_records_nothing_of_that_file(tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_kill_during_an_import_records_nothing_of_that_file(tmp_path: Path, db: Db) -> None:
     proc = subprocess.run(
         [
             sys.executable,
@@ -191,10 +179,9 @@ def _big_table(path: Path, customers: range) -> Path:
     return path
 
 
-def test_two_processes_at_once_lose_and_double_nothing(tmp_path: Path) -> None:
+def test_two_processes_at_once_lose_and_double_nothing(tmp_path: Path, db: Db) -> None:
     a = _big_table(tmp_path / "a.xlsx", range(0, 3000))
     b = _big_table(tmp_path / "b.xlsx", range(3000, 6000))
-    db = tmp_path / "shared.db"
     env = {**os.environ, "CSAT_DB": str(db)}
     cmd = [sys.executable, "-m", "csat", "score", "--json", "--period", "2024H1"]
     # Output goes to files: a pipe nobody reads would block a writer inside its transaction.
@@ -208,15 +195,13 @@ def test_two_processes_at_once_lose_and_double_nothing(tmp_path: Path) -> None:
     assert codes == [0, 0], [log.read_text()[-500:] for log in logs]
     assert count(db, "responses") == 6000
     assert count(db, "imports") == 2
-    with sqlite3.connect(db) as conn:
-        assert (
-            conn.execute("SELECT count(DISTINCT customer_code) FROM responses").fetchone()[0]
-            == 6000
-        )
+    assert query(db, "SELECT count(DISTINCT customer_code) FROM responses")[0][0] == 6000
 
 
-def test_rejection_objects_survive_the_round_trip(tmp_path: Path, loaded: LoadedRules) -> None:
-    with Store.open(tmp_path / "h.db") as store:
+def test_rejection_objects_survive_the_round_trip(
+    tmp_path: Path, db: Db, loaded: LoadedRules
+) -> None:
+    with Store.open(db) as store:
         record(store, loaded, DATA / "consolidated-2024H1.xlsx")
         assert store.rejections_for(["2024H1"], "2024H1") == [
             Rejection(
@@ -229,10 +214,39 @@ def test_rejection_objects_survive_the_round_trip(tmp_path: Path, loaded: Loaded
         ]
 
 
+def test_foreign_and_newer_postgresql_databases_are_refused_unchanged(
+    pg_cluster: Cluster,
+) -> None:
+    pg_url, other = pg_cluster.create_database(), pg_cluster.create_database()
+    query(other, "CREATE TABLE invoices (id INTEGER)")
+    query(other, "INSERT INTO invoices VALUES (7)")
+    Store.open(pg_url).close()
+    query(pg_url, "UPDATE csat_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    for url, message in [(other, "not a csat database.*invoices"), (pg_url, "newer csat")]:
+        tables = query(url, TABLES)
+        with pytest.raises(StoreError, match=message):
+            Store.open(url)
+        assert query(url, TABLES) == tables
+    assert query(other, "SELECT * FROM invoices") == [(7,)]
+    assert query(pg_url, "SELECT version FROM csat_schema") == [(SCHEMA_VERSION + 1,)]
+
+
+TABLES = (
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+    "ORDER BY table_name"
+)
+
+
 def test_missing_database_is_not_created_for_reading(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="csat score"):
         Store.open(tmp_path / "none.db", create=False)
     assert not (tmp_path / "none.db").exists()
+
+
+def test_an_empty_postgresql_database_is_not_made_a_store_for_reading(pg_url: str) -> None:
+    with pytest.raises(StoreError, match="no csat store in .*csat score"):
+        Store.open(pg_url, create=False)
+    assert query(pg_url, TABLES) == []
 
 
 # ---------------------------------------------------------------- issue 10.1: rejected files
@@ -246,9 +260,8 @@ def _dateless(path: Path) -> Path:
 
 
 def test_a_file_whose_rows_were_all_rejected_imports_again_under_new_options(
-    tmp_path: Path, loaded: LoadedRules
+    tmp_path: Path, db: Db, loaded: LoadedRules
 ) -> None:
-    db = tmp_path / "h.db"
     table = _dateless(tmp_path / "t.xlsx")
     with Store.open(db) as store:
         first = record(store, loaded, table, period=None)
@@ -273,7 +286,7 @@ def test_a_file_whose_rows_were_all_rejected_imports_again_under_new_options(
 
 
 def test_a_corrected_file_supersedes_the_rejections_of_the_old_one(
-    tmp_path: Path, loaded: LoadedRules
+    tmp_path: Path, db: Db, loaded: LoadedRules
 ) -> None:
     import openpyxl
 
@@ -285,7 +298,7 @@ def test_a_corrected_file_supersedes_the_rejections_of_the_old_one(
     wb = openpyxl.load_workbook(sent)
     wb["2024上半年"]["F17"] = "较满意"  # the customer corrected the unknown rating '很好'
     wb.save(fixed)
-    with Store.open(tmp_path / "h.db") as store:
+    with Store.open(db) as store:
         record(store, loaded, sent)
         assert [r.cell for r in store.rejections_for(["2024H1"], "2024H1")] == ["F17"]
         record(store, loaded, fixed)
@@ -294,10 +307,12 @@ def test_a_corrected_file_supersedes_the_rejections_of_the_old_one(
         assert len(counted) == 30
 
 
-def test_a_file_that_could_not_be_read_is_read_again(tmp_path: Path, loaded: LoadedRules) -> None:
+def test_a_file_that_could_not_be_read_is_read_again(
+    tmp_path: Path, db: Db, loaded: LoadedRules
+) -> None:
     broken = tmp_path / "later.xlsx"
     broken.write_bytes(b"PK\x03\x04 not yet complete")
-    with Store.open(tmp_path / "h.db") as store:
+    with Store.open(db) as store:
         [rejected, _] = record(store, loaded, broken)
         assert isinstance(rejected, Rejection)
         # the same bytes again: still unreadable, reported again rather than "already imported"
@@ -317,7 +332,7 @@ def _reply(path: Path, name: str, code: str | None, day: str) -> Path:
 
 @pytest.mark.parametrize("coded_first", [True, False])
 def test_a_name_an_earlier_reply_ties_to_a_code_is_that_customer(
-    tmp_path: Path, loaded: LoadedRules, coded_first: bool
+    tmp_path: Path, db: Db, loaded: LoadedRules, coded_first: bool
 ) -> None:
     from datetime import date
 
@@ -325,7 +340,7 @@ def test_a_name_an_earlier_reply_ties_to_a_code_is_that_customer(
 
     by_code = _reply(tmp_path / "form.xlsx", "天津立讯电子有限公司", "C1001", "2024-06-01")
     by_name = _reply(tmp_path / "office.xlsx", "天津立讯电子 有限公司", None, "2024-06-20")
-    with Store.open(tmp_path / "h.db") as store:
+    with Store.open(db) as store:
         for path in (by_code, by_name) if coded_first else (by_name, by_code):
             record(store, loaded, path)
         result = build_report(store, H1, loaded, tmp_path / "out", "zh", date(2024, 7, 1))
@@ -336,7 +351,7 @@ def test_a_name_an_earlier_reply_ties_to_a_code_is_that_customer(
 
 
 def test_a_name_the_sent_forms_tie_to_a_code_is_that_customer(
-    tmp_path: Path, loaded: LoadedRules
+    tmp_path: Path, db: Db, loaded: LoadedRules
 ) -> None:
     from datetime import date
 
@@ -344,7 +359,7 @@ def test_a_name_the_sent_forms_tie_to_a_code_is_that_customer(
     from csat.customers import Customer
 
     by_name = _reply(tmp_path / "office.xlsx", "Nordlicht Elektronik GmbH", None, "2024-06-20")
-    with Store.open(tmp_path / "h.db") as store:
+    with Store.open(db) as store:
         sent = [
             (Customer("N2001", "Nordlicht Elektronik GmbH", "en"), "en", "a.xlsx"),
             (Customer("N2002", "Nordlicht Elektronik GmbH", "en"), "en", "b.xlsx"),  # a namesake
@@ -354,13 +369,40 @@ def test_a_name_the_sent_forms_tie_to_a_code_is_that_customer(
         record(
             store, loaded, _reply(tmp_path / "t.xlsx", "天津立讯电子有限公司", None, "2024-06-21")
         )
-        [(key,)] = store.conn.execute("SELECT customer_key FROM responses").fetchall()
+        [(key,)] = query(db, "SELECT customer_key FROM responses")
         assert key == "code:c1001"
         # a name two customers share is tied to neither
         store.record_sent("2024H1", sent[:2], date(2024, 6, 1), date(2024, 6, 15))
         record(store, loaded, by_name)
-        keys = {k for (k,) in store.conn.execute("SELECT customer_key FROM responses")}
+        keys = {k for (k,) in query(db, "SELECT customer_key FROM responses")}
         assert keys == {"code:c1001", "name:nordlicht elektronik gmbh"}
         rules = loaded.rules
         missing = {m.code for m in not_replied(store, H1, rules, date(2024, 7, 1))}
         assert "C1001" not in missing
+
+
+def test_chasing_before_any_reply_lists_everyone_sent_a_form(
+    tmp_path: Path, db: Db, loaded: LoadedRules
+) -> None:
+    from datetime import date
+
+    from csat.chase import not_replied
+    from csat.customers import Customer
+
+    with Store.open(db) as store:
+        sent = [(Customer("C1001", "天津立讯电子有限公司", "zh"), "zh", "c.xlsx")]
+        store.record_sent("2024H1", sent, date(2024, 6, 1), date(2024, 6, 15))
+        missing = not_replied(store, H1, loaded.rules, date(2024, 7, 1))
+        assert [m.code for m in missing] == ["C1001"]
+        assert store.rejections_for([], "2024H1") == []
+
+
+def test_text_sorts_in_the_same_order_on_both_backends(db: Db) -> None:
+    from datetime import date
+
+    from csat.customers import Customer
+
+    with Store.open(db) as store:
+        sent = [(Customer(code, f"客户{code}", "zh"), "zh", f"{code}.xlsx") for code in "aBc"]
+        store.record_sent("2024H1", sent, date(2024, 6, 1), date(2024, 6, 15))
+        assert [s["customer_code"] for s in store.sent_forms("2024H1")] == ["B", "a", "c"]

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from csat import __version__
-from csat.cli import capa, config, imports, inspect, report, score, survey
+from csat.cli import capa, config, db, imports, inspect, report, score, survey
 from csat.cli.common import HELP, _state, _width, err, out
 
 app = typer.Typer(
@@ -68,6 +68,7 @@ app.command()(config.init)
 app.add_typer(config.config_app, name="config")
 app.add_typer(capa.capa_app, name="capa")
 app.add_typer(imports.imports_app, name="imports")
+app.add_typer(db.db_app, name="db")
 
 
 def _reflow(text: str) -> str:
@@ -77,7 +78,7 @@ def _reflow(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
-for _group in (app, config.config_app, capa.capa_app, imports.imports_app):
+for _group in (app, config.config_app, capa.capa_app, imports.imports_app, db.db_app):
     for _command in _group.registered_commands:
         if _command.callback is not None and _command.callback.__doc__:
             _command.help = _reflow(_command.callback.__doc__)

@@ -43,7 +43,7 @@ capa_app = typer.Typer(
 )
 
 
-def _capa_store(db: Path | None) -> Store:
+def _capa_store(db: str | None) -> Store:
     from csat.store import Store, default_db_path
 
     return Store.open(db or default_db_path(), create=False)
@@ -164,7 +164,7 @@ def _capa_step(
     number: str,
     step: str,
     text: str | None,
-    db: Path | None,
+    db: str | None,
     on: str | None,
     config: Path | None,
     by: str | None,

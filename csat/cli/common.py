@@ -57,8 +57,14 @@ ConfigOpt = Annotated[
 ]
 
 
+# A file path or a postgresql:// URL (kept a string: a Path would fold the URL's `//`)
 DbOpt = Annotated[
-    Path | None, typer.Option(envvar="CSAT_DB", help="History database (default ./csat.db).")
+    str | None,
+    typer.Option(
+        envvar="CSAT_DB",
+        metavar="PATH|URL",
+        help="History database: an SQLite file (default ./csat.db) or postgresql://user@host/db.",
+    ),
 ]
 DateOpt = Annotated[
     str | None,

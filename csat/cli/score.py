@@ -267,7 +267,7 @@ def _print_human(
         where = "not recorded (dry run)"
     else:
         saved = sum(r.result.responses for r in recorded)
-        where = f"{saved} recorded in {_esc(str(store.path))}"
+        where = f"{saved} recorded in {_esc(store.name)}"
         if site:
             where += f" for site {_esc(site)}"
         for period in sorted(periods):
