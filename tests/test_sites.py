@@ -30,9 +30,9 @@ def run(*args: str) -> Any:
 
 
 @pytest.fixture
-def two_sites(tmp_path: Path, workbook: Callable[..., Path]) -> Path:
+def two_sites(db: str | Path, workbook: Callable[..., Path]) -> str | Path:
     """Suzhou: two replies, one dissatisfied with the delivery date; Shenzhen: three replies,
-    two flagged. Recorded into one store with different --site."""
+    two flagged. Recorded into one store with different --site, on SQLite and PostgreSQL."""
     suzhou = workbook(
         "suzhou.xlsx",
         [
@@ -50,7 +50,6 @@ def two_sites(tmp_path: Path, workbook: Callable[..., Path]) -> Path:
             [3, "Beta GmbH", "C2003", "2024-05-06", *(["不满意"] * 7), "poor"],
         ],
     )
-    db = tmp_path / "csat.db"
     for path, site in ((suzhou, "Suzhou"), (shenzhen, "深圳 Plant")):
         got = run("score", str(path), "--period", "2024H1", "--site", site, "--db", str(db))
         assert got.exit_code == 0, got.output
