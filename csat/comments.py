@@ -67,6 +67,10 @@ class CommentTagger:
                 tokenizer.add_word(w, freq=100_000)  # keep our terms whole
         return tokenizer
 
+    def close(self) -> None:
+        """Drop jieba's dictionary (~60 MiB) once no more comments come."""
+        self.__dict__.pop("_jieba", None)
+
     def _boundaries(self, text: str) -> set[int]:
         cuts, pos = {0}, 0
         for token in self._jieba.cut(text, HMM=False):

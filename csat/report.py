@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from csat.analysis import analyse
-from csat.capa import after, evidence_text, judge, plan_capas
+from csat.capa import CapaPlan, after, evidence_text, judge, plan_capas
 from csat.comments import CommentTagger, TaggedComment
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
@@ -24,7 +24,7 @@ from csat.render.analysis import review_lines
 from csat.render.atomic import FolderSwap
 from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
-from csat.render.workbook import ReportView, StatisticsWorkbook, Unanswered
+from csat.render.workbook import FlaggedReply, ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import CapaRecord, Store, customer_key
@@ -89,10 +89,14 @@ def build_report(
     rejected: list[Rejection] = list(store.rejections_for(inside, str(period)))
 
     trend: dict[Period, PeriodStats] = {}
-    flagged: list[tuple[str, ScoredResponse]] = []
+    flagged: list[FlaggedReply] = []  # compact: the scored replies themselves are not kept
+    plans: list[CapaPlan] = []
     flagged_keys: set[str] = set()
     # Answers that may judge a CAPA: of customers with a CAPA not judged yet, and of those
     # flagged now (their next period may be recorded already, when reports run out of order).
+    # An answer of the report's own period cannot judge a CAPA of that period (only a later
+    # one can), so of the period itself only those of `waiting` are kept, unless the report
+    # spans several recorded periods.
     waiting = store.unjudged_customer_keys()
     answers: dict[str, list[ScoredResponse]] = {}
     keep_all_current = len(inside) > 1  # a year's H2 answer judges its own H1 CAPAs
@@ -156,18 +160,31 @@ def build_report(
                             accs[name] = PeriodAccumulator(report_rules, name, detail=True)
                         accs[name].add(result, key)
                     if result.flags:
-                        flagged.append((key, result))
+                        r = result.response
+                        flagged.append(
+                            FlaggedReply(
+                                key, r.customer, r.customer_code, r.period, result.flags, r.comments
+                            )
+                        )
+                        plans.extend(plan_capas([(key, result)], report_rules))
                         flagged_keys.add(key)
-                if key in waiting or (is_current and keep_all_current) or key in flagged_keys:
+                if (
+                    key in waiting
+                    or (is_current and keep_all_current)
+                    or (not is_current and key in flagged_keys)
+                ):
                     answers.setdefault(key, []).append(result)
             trend[group] = acc.finish()
+        tagger.close()  # jieba's dictionary is not needed past the read
         stats = trend[period]
         previous = trend.get(period.previous())
-        plans = plan_capas(flagged, report_rules)
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
-        own, _ = store.ensure_capas(plans, today, due)
+        # Only the numbers are kept of what ensure_capas returns: the records are read again
+        # below with the verdicts, and one copy of every CAPA is enough to hold.
+        own = [c.number for c in store.ensure_capas(plans, today, due)[0]]
+        plans.clear()
         everything = {c.number: c for c in store.capas()}
         verdicts = []
         for capa in everything.values():
@@ -186,7 +203,7 @@ def build_report(
                     break
         if store.judge_capas(verdicts, today):
             everything = {c.number: c for c in store.capas()}
-        records = [everything[c.number] for c in own]
+        records = [everything[number] for number in own]
         mine = {c.number for c in records}
         register = records + [
             c

@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 from csat.analysis import Analysis
 from csat.capa import department_of, evidence_text
 from csat.config import Rules
-from csat.models import Rejection, ScoredResponse
+from csat.models import Flag, Rejection, ScoredResponse
 from csat.render import analysis as review
 from csat.render.labels import Lang, t
 from csat.stats import Change, PeriodStats
@@ -113,6 +113,19 @@ class Unanswered:
     reply_by: date
 
 
+@dataclass(frozen=True, slots=True)
+class FlaggedReply:
+    """What the flags sheet shows of a flagged reply: the reply itself is not kept, so a
+    report holds a few hundred bytes per flagged customer instead of the scored response."""
+
+    key: str  # the customer key its CAPAs are filed under
+    customer: str
+    customer_code: str | None
+    period: str
+    flags: tuple[Flag, ...]
+    comments: str | None
+
+
 @dataclass(frozen=True)
 class ReportView:
     """Everything the end sheets show."""
@@ -126,7 +139,7 @@ class ReportView:
     change: Change | None
     trend: list[PeriodStats]
     rejected: list[Rejection]
-    flagged: list[tuple[str, ScoredResponse]] = field(default_factory=list)  # (customer key, …)
+    flagged: list[FlaggedReply] = field(default_factory=list)
     # the report's own CAPAs by (reply period, customer key, department)
     capas: dict[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
     # own CAPAs, then earlier ones still being followed or judged by this period's replies
@@ -607,11 +620,10 @@ class StatisticsWorkbook:
             [30, 10, 8, 14, 16, 12, 14, 18, 11, 24, 16, 18, 40],
             wrap={0, 9, 12},
         )
-        for key, s in v.flagged:
-            r = s.response
-            for flag in s.flags:
+        for r in v.flagged:
+            for flag in r.flags:
                 dept = department_of(flag, self.rules)
-                capa = v.capas.get((r.period, key, dept))
+                capa = v.capas.get((r.period, r.key, dept))
                 rating: str | float | None
                 if flag.type == "low_score":
                     kind = f"{t('low_score', L)} {self.rules.flags.low_score_below:g}"
