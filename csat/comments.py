@@ -22,7 +22,7 @@ from csat.text import normalize
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a report holds one per comment
 class TaggedComment:
     customer: str
     customer_code: str | None
