@@ -18,7 +18,7 @@ from csat.capa import CapaPlan, after, evidence_text, judge, plan_capas
 from csat.comments import CommentTagger, TaggedComment
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
-from csat.models import Rejection, ScoredResponse
+from csat.models import Rejection, Response, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
 from csat.render.analysis import review_lines
 from csat.render.atomic import FolderSwap
@@ -173,7 +173,7 @@ def build_report(
                     or (is_current and keep_all_current)
                     or (not is_current and key in flagged_keys)
                 ):
-                    answers.setdefault(key, []).append(result)
+                    answers.setdefault(key, []).append(_answer(result))
             trend[group] = acc.finish()
         tagger.close()  # jieba's dictionary is not needed past the read
         stats = trend[period]
@@ -289,6 +289,14 @@ def _tag(
         )
     )
     return topics
+
+
+def _answer(s: ScoredResponse) -> ScoredResponse:
+    """What judging a CAPA reads of an answer (period, date, source, levels, total), without
+    the ratings, cells and comment: a report rerun holds one for every customer it flagged."""
+    r = s.response
+    slim = Response(r.customer, r.customer_code, r.date, r.period, {}, None, r.source)
+    return ScoredResponse(slim, s.items, s.total, s.grade, s.complete, s.flags)
 
 
 def _unanswered(sent: list[dict[str, object]], replied: set[str]) -> list[Unanswered]:
