@@ -258,6 +258,7 @@ def build_report(
                     str(period),
                     today,
                     templates,
+                    lambda n: stage("Writing CAPA forms", n),
                 )
                 swap.swap()
         except OSError as exc:

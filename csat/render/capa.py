@@ -4,7 +4,7 @@ File names come from CAPA numbers, never from customer text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -274,8 +274,10 @@ def write_capa_forms(
     period: str,
     today: date,
     user_templates: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Path]:
     """Write folder/CAPA-….html for each CAPA and folder/index.html; return the paths.
+    `progress(forms written)` is told every thousand forms and at the last.
 
     `folder` is new and private to this run (the report's temporary folder, swapped into place
     whole), so the files are written straight in, not each under a temporary name: an
@@ -291,6 +293,8 @@ def write_capa_forms(
         path = folder / view.file
         path.write_text(render(form, capa=view, L=labels, lang=lang), encoding="utf-8")
         written.append(path)
+        if progress is not None and (len(written) % 1000 == 0 or len(written) == len(views)):
+            progress(len(written))
     path = folder / "index.html"
     _write_streamed(
         index_template, path, capas=views, L=labels, lang=lang, period=period, made_on=str(today)
