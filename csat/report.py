@@ -16,17 +16,17 @@ from datetime import date
 from pathlib import Path
 
 from csat.analysis import SegmentKind, analyse
-from csat.capa import after, evidence_text, judge, plan_capas
+from csat.capa import CapaPlan, after, evidence_text, judge, plan_capas
 from csat.comments import CommentTagger, TaggedComment
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
-from csat.models import Rejection, ScoredResponse
+from csat.models import Rejection, Response, ScoredResponse
 from csat.periods import Period, enclosing, parse_period
 from csat.render.analysis import review_lines
 from csat.render.atomic import FolderSwap
 from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
-from csat.render.workbook import ReportView, StatisticsWorkbook, Unanswered
+from csat.render.workbook import FlaggedReply, ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import CapaRecord, Store, customer_key
@@ -122,12 +122,16 @@ def build_report(
         rejected = [r for r in rejected if r.file in site_paths]
 
     trend: dict[Period, PeriodStats] = {}
-    flagged: list[tuple[str, ScoredResponse]] = []  # the site's (all, without a site)
-    flagged_all: list[tuple[str, ScoredResponse]] = []  # every site's: the CAPAs to ensure
+    flagged: list[FlaggedReply] = []  # the site's (all, without a site), compact
+    plans: list[CapaPlan] = []  # every site's: the CAPAs to ensure
+    wanted: set[tuple[str, str, str]] = set()  # a site report's own CAPAs among them
     flagged_keys: set[str] = set()
     site_keys: set[str] = set()  # customers with a reply at the site, any period
     # Answers that may judge a CAPA: of customers with a CAPA not judged yet, and of those
     # flagged now (their next period may be recorded already, when reports run out of order).
+    # An answer of the report's own period cannot judge a CAPA of that period (only a later
+    # one can), so of the period itself only those of `waiting` are kept, unless the report
+    # spans several recorded periods.
     waiting = store.unjudged_customer_keys()
     answers: dict[str, list[ScoredResponse]] = {}
     keep_all_current = len(inside) > 1  # a year's H2 answer judges its own H1 CAPAs
@@ -184,10 +188,24 @@ def build_report(
                     continue
                 key = stored.customer_key  # a name tied to a code counts for the code
                 if is_current and result.flags:
-                    flagged_all.append((key, result))
+                    planned = plan_capas([(key, result)], report_rules)
+                    plans.extend(planned)
                     flagged_keys.add(key)
-                if key in waiting or (is_current and keep_all_current) or key in flagged_keys:
-                    answers.setdefault(key, []).append(result)
+                    if here:
+                        r = result.response
+                        flagged.append(
+                            FlaggedReply(
+                                key, r.customer, r.customer_code, r.period, result.flags, r.comments
+                            )
+                        )
+                        if site is not None:
+                            wanted.update((p.period, p.customer_key, p.department) for p in planned)
+                if (
+                    key in waiting
+                    or (is_current and keep_all_current)
+                    or (not is_current and key in flagged_keys)
+                ):
+                    answers.setdefault(key, []).append(_answer(result))
                 if not here:  # another site's reply: it counts for the CAPAs only
                     continue
                 acc.add(result, key)
@@ -205,21 +223,22 @@ def build_report(
                         if name not in accs:
                             accs[name] = PeriodAccumulator(report_rules, name, detail=True)
                         accs[name].add(result, key)
-                    if result.flags:
-                        flagged.append((key, result))
             trend[group] = acc.finish()
+        tagger.close()  # jieba's dictionary is not needed past the read
         stats = trend[period]
         previous = trend.get(period.previous())
-        plans = plan_capas(flagged_all, report_rules)
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
-        own, _ = store.ensure_capas(plans, today, due)
-        if site is not None:  # the site's own CAPAs among the group's
-            wanted = {
-                (p.period, p.customer_key, p.department) for p in plan_capas(flagged, report_rules)
-            }
-            own = [c for c in own if (c.period, c.customer_key, c.department) in wanted]
+        # Only the numbers are kept of what ensure_capas returns: the records are read again
+        # below with the verdicts, and one copy of every CAPA is enough to hold. A site report
+        # ensures every site's CAPAs (numbering stays the group's) and keeps its own.
+        own = [
+            c.number
+            for c in store.ensure_capas(plans, today, due)[0]
+            if site is None or (c.period, c.customer_key, c.department) in wanted
+        ]
+        plans.clear()
         everything = {c.number: c for c in store.capas()}
         verdicts = []
         for capa in everything.values():
@@ -238,7 +257,7 @@ def build_report(
                     break
         if store.judge_capas(verdicts, today):
             everything = {c.number: c for c in store.capas()}
-        records = [everything[c.number] for c in own]
+        records = [everything[number] for number in own]
         mine = {c.number for c in records}
         register = records + [
             c
@@ -297,6 +316,7 @@ def build_report(
                     str(period),
                     today,
                     templates,
+                    lambda n: stage("Writing CAPA forms", n),
                 )
                 swap.swap()
         except OSError as exc:
@@ -328,6 +348,14 @@ def _tag(
         )
     )
     return topics
+
+
+def _answer(s: ScoredResponse) -> ScoredResponse:
+    """What judging a CAPA reads of an answer (period, date, source, levels, total), without
+    the ratings, cells and comment: a report rerun holds one for every customer it flagged."""
+    r = s.response
+    slim = Response(r.customer, r.customer_code, r.date, r.period, {}, None, r.source)
+    return ScoredResponse(slim, s.items, s.total, s.grade, s.complete, s.flags)
 
 
 def _unanswered(sent: list[dict[str, object]], replied: set[str]) -> list[Unanswered]:

@@ -90,7 +90,7 @@ class PeriodAccumulator:
     rules: Rules
     period: str
     superseded: int = 0
-    totals: list[float] = field(default_factory=list)
+    totals: array[float] = field(default_factory=lambda: array("d"))  # 8 bytes a response
     customers: set[str] = field(default_factory=set)
     incomplete: int = 0
     flagged: int = 0
@@ -170,7 +170,7 @@ class PeriodAccumulator:
             mean_ci=mean_interval(self.totals),
             detail=PeriodDetail(
                 self._keys,
-                array("d", self.totals),
+                self.totals,
                 self._points,
                 self._bad,
                 self._flagged,

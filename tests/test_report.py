@@ -405,3 +405,24 @@ def test_rescoring_a_folder_skips_csats_own_report_and_database(
         for n, r in reasons.items()
         if n.endswith(".xlsx") and n != "csat-2024H1.xlsx"
     )
+
+
+def test_progress_names_each_stage_and_counts_the_forms(
+    history: Path, loaded: LoadedRules, tmp_path: Path
+) -> None:
+    told: list[tuple[str, int]] = []
+    with Store.open(history, create=False) as store:
+        result = build_report(
+            store,
+            H1,
+            loaded,
+            tmp_path / "out",
+            "en",
+            MADE_ON,
+            progress=lambda s, n: told.append((s, n)),
+        )
+    stages = [s for s, _ in told]
+    assert stages.index("Reading responses") < stages.index("Writing the workbook")
+    assert stages.index("Writing the workbook") < stages.index("Writing CAPA forms")
+    forms = [n for s, n in told if s == "Writing CAPA forms" and n]
+    assert forms and forms[-1] == len(result.capa_forms) - 1  # every form; the index is not one

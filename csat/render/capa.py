@@ -4,7 +4,7 @@ File names come from CAPA numbers, never from customer text."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,7 +24,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from csat.capa import evidence_text
 from csat.config import Rules, packaged_data_dir
 from csat.errors import CsatError
-from csat.render.atomic import write_atomically
 from csat.render.labels import Lang, t
 from csat.store import CapaRecord
 
@@ -239,11 +238,32 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
     )
 
 
-def _text_writer(text: str) -> Callable[[Path], None]:
-    def write(temp: Path) -> None:
-        temp.write_text(text, encoding="utf-8")
+class _Views(Sequence[CapaView]):
+    """The CAPAs' views, made when asked for: the forms and the index each go through them
+    once, and a report of 50,000 CAPAs does not hold 50,000 views at once."""
 
-    return write
+    def __init__(self, capas: list[CapaRecord], rules: Rules, lang: Lang, today: date) -> None:
+        self.capas, self.rules, self.lang, self.today = capas, rules, lang, today
+
+    def __len__(self) -> int:
+        return len(self.capas)
+
+    def __getitem__(self, i: int) -> CapaView:  # type: ignore[override]
+        return capa_view(self.capas[i], self.rules, self.lang, self.today)
+
+    def __iter__(self) -> Iterator[CapaView]:
+        for c in self.capas:
+            yield capa_view(c, self.rules, self.lang, self.today)
+
+
+def _write_streamed(template: Template, path: Path, **context: object) -> None:
+    """Render into the file piece by piece: the index of every CAPA is never one string."""
+    try:
+        with path.open("w", encoding="utf-8") as f:
+            for chunk in template.generate(**context):
+                f.write(chunk)
+    except (TemplateError, TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
+        raise _problem(template.name or "template", exc) from None
 
 
 def write_capa_forms(
@@ -254,23 +274,29 @@ def write_capa_forms(
     period: str,
     today: date,
     user_templates: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Path]:
-    """Write folder/CAPA-….html for each CAPA and folder/index.html; return the paths."""
+    """Write folder/CAPA-….html for each CAPA and folder/index.html; return the paths.
+    `progress(forms written)` is told every thousand forms and at the last.
+
+    `folder` is new and private to this run (the report's temporary folder, swapped into place
+    whole), so the files are written straight in, not each under a temporary name: an
+    interrupted run leaves the earlier report set as it was either way."""
     env = environment(user_templates)
     labels = {key: t(key, lang) for key in FORM_LABELS}
-    views = [capa_view(c, rules, lang, today) for c in capas]
+    views = _Views(capas, rules, lang, today)
     written = []
     form = load_template(env, "capa/form.html.j2")
     index_template = load_template(env, "capa/index.html.j2")
     folder.mkdir(parents=True, exist_ok=True)
     for view in views:
         path = folder / view.file
-        html = render(form, capa=view, L=labels, lang=lang)
-        write_atomically(path, _text_writer(html))
+        path.write_text(render(form, capa=view, L=labels, lang=lang), encoding="utf-8")
         written.append(path)
-    index = render(
-        index_template, capas=views, L=labels, lang=lang, period=period, made_on=today.isoformat()
-    )
+        if progress is not None and (len(written) % 1000 == 0 or len(written) == len(views)):
+            progress(len(written))
     path = folder / "index.html"
-    write_atomically(path, _text_writer(index))
+    _write_streamed(
+        index_template, path, capas=views, L=labels, lang=lang, period=period, made_on=str(today)
+    )
     return [*written, path]

@@ -19,12 +19,14 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.xmlwriter import XMLwriter
 
 from csat.analysis import Analysis
 from csat.capa import department_of, evidence_text
 from csat.config import Rules
-from csat.models import Rejection, ScoredResponse
+from csat.models import Flag, Rejection, ScoredResponse
 from csat.render import analysis as review
 from csat.render.labels import Lang, t
 from csat.stats import Change, PeriodStats
@@ -50,6 +52,12 @@ SERIES_COLOURS = [
 LINE_HEIGHT = 16  # points per wrapped header line (CJK fallback fonts are taller than 11 pt)
 DATA_LINE_HEIGHT = 15
 HASH_SHOWN = 12
+# Sheets whose rows are only ever written whole by _write_row, top to bottom: their cells are
+# serialised here (see _RowWriter), not one XlsxWriter call per cell.
+STREAMED = frozenset({"scores", "comments", "flags", "capas", "topics", "unanswered", "rejected"})
+# Text XlsxWriter would change: XML specials, control characters and its own _xHHHH_ escapes
+_PLAIN_UNSAFE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_STRMAX = 32767
 
 
 @lru_cache(maxsize=4096)  # level names, grades and flag texts repeat on every row
@@ -114,6 +122,19 @@ class Unanswered:
     reply_by: date
 
 
+@dataclass(frozen=True, slots=True)
+class FlaggedReply:
+    """What the flags sheet shows of a flagged reply: the reply itself is not kept, so a
+    report holds a few hundred bytes per flagged customer instead of the scored response."""
+
+    key: str  # the customer key its CAPAs are filed under
+    customer: str
+    customer_code: str | None
+    period: str
+    flags: tuple[Flag, ...]
+    comments: str | None
+
+
 @dataclass(frozen=True)
 class ReportView:
     """Everything the end sheets show."""
@@ -127,7 +148,7 @@ class ReportView:
     change: Change | None
     trend: list[PeriodStats]
     rejected: list[Rejection]
-    flagged: list[tuple[str, ScoredResponse]] = field(default_factory=list)  # (customer key, …)
+    flagged: list[FlaggedReply] = field(default_factory=list)
     # the report's own CAPAs by (reply period, customer key, department)
     capas: dict[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
     # own CAPAs, then earlier ones still being followed or judged by this period's replies
@@ -167,6 +188,66 @@ def _lines(text: str | None, width: float) -> int:
         max(1, -(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in part) // int(width)))
         for part in text.splitlines() or [""]
     )
+
+
+class _RowWriter:
+    """One row's cells as the XML XlsxWriter's constant-memory mode writes for them (the
+    same <c> elements: inline strings, numbers, dates as serial numbers, styled blanks), in
+    one write per row instead of a dozen calls and tuples per cell. The row element itself,
+    the dimensions and the flush of the row before stay XlsxWriter's. Writing 100,000 rows
+    of 23 cells takes about a third of the time."""
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+
+    def column(self, c: int) -> str:
+        while len(self.columns) <= c:
+            self.columns.append(xl_col_to_name(len(self.columns)))
+        return self.columns[c]
+
+    def write(self, ws: Worksheet, r: int, cells: list[tuple[int, Any, Any]]) -> bool:
+        """Write (column, value, format) cells of row `r`; False (nothing written) when the
+        worksheet holds cells of this row already or `r` is out of bounds."""
+        if r <= ws.previous_row or r in ws.comments or not cells:
+            return False
+        first, last = cells[0][0], cells[-1][0]
+        if ws._check_dimensions(r, first) or ws._check_dimensions(r, last):
+            return False
+        ws._write_single_row(r)  # whatever XlsxWriter still holds of the row before
+        number = str(r + 1)
+        out = []
+        for c, value, fmt in cells:
+            ref = self.column(c) + number
+            style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+            if value is None:
+                out.append(f'<c r="{ref}"{style}/>')
+            elif isinstance(value, str):
+                if len(value) > _STRMAX // 2:
+                    value = _truncate(value)
+                space = ""
+                if _PLAIN_UNSAFE.search(value):
+                    value = XMLwriter._escape_control_characters(value)
+                    if _preserve_whitespace(value):
+                        space = ' xml:space="preserve"'
+                    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                elif _preserve_whitespace(value):
+                    space = ' xml:space="preserve"'
+                out.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>')
+            else:
+                if isinstance(value, datetime):
+                    value = ws._convert_date_time(value)
+                out.append(f'<c r="{ref}"{style}><v>{value:.16G}</v></c>')
+        ws._write_row(r, None, ws.row_info.pop(r, None))
+        ws.fh.write("".join(out))
+        ws._xml_end_tag("row")
+        return True
+
+
+def _truncate(text: str) -> str:
+    """Excel's limit of 32,767 UTF-16 units a cell, as XlsxWriter applies it."""
+    from xlsxwriter.utility import _utf16_len, _utf16_truncate
+
+    return _utf16_truncate(text, _STRMAX) if _utf16_len(text) > _STRMAX else text
 
 
 class StatisticsWorkbook:
@@ -264,6 +345,7 @@ class StatisticsWorkbook:
         self.rows = dict.fromkeys(names, 0)
         self._wrap: dict[str, dict[int, float]] = {}  # sheet -> wrapped column -> width
         self._item_keys = list(rules.items)
+        self._rows = _RowWriter()
         self._start_streamed_sheets()
 
     # ------------------------------------------------------------ helpers
@@ -358,6 +440,27 @@ class StatisticsWorkbook:
             )
             if lines > 1:
                 ws.set_row(r, lines * DATA_LINE_HEIGHT + 2)
+        if name in STREAMED:
+            cells = []
+            for c, value in enumerate(values):
+                fmt = formats[c] if formats else None
+                if value is None:
+                    if fmt is not None:
+                        cells.append((c, None, fmt))
+                    continue
+                if fmt is None:
+                    fmt = self.fmt["wrap"] if wrap and c in wrap else self.fmt["top"]
+                if isinstance(value, float) and not math.isfinite(value):
+                    cells = []  # XlsxWriter's own rules for NaN and infinity
+                    break
+                if isinstance(value, bool):
+                    value = t("yes" if value else "no", self.lang)
+                elif isinstance(value, date) and not isinstance(value, datetime):
+                    value = datetime.combine(value, datetime.min.time())
+                cells.append((c, value, fmt))
+            if self._rows.write(ws, r, cells):
+                self.rows[name] += 1
+                return
         for c, value in enumerate(values):
             fmt = formats[c] if formats else None
             if fmt is None and value is not None:
@@ -647,11 +750,10 @@ class StatisticsWorkbook:
             [30, 10, 8, 14, 16, 12, 14, 18, 11, 24, 16, 18, 40],
             wrap={0, 9, 12},
         )
-        for key, s in v.flagged:
-            r = s.response
-            for flag in s.flags:
+        for r in v.flagged:
+            for flag in r.flags:
                 dept = department_of(flag, self.rules)
-                capa = v.capas.get((r.period, key, dept))
+                capa = v.capas.get((r.period, r.key, dept))
                 rating: str | float | None
                 if flag.type == "low_score":
                     kind = f"{t('low_score', L)} {self.rules.flags.low_score_below:g}"
