@@ -237,6 +237,8 @@ _ODD = (
 )
 _INLINE = b' t="inlineStr"><is><t>'
 _INLINE_END = b"</t></is></c>"
+_NUMBER = b' t="n"><v>'
+_V_END = b"</v></c>"
 _ATTRS = re.compile(rb'\s+([\w:]+)="([^"]*)"')
 _V = re.compile(rb"<v>([^<]*)</v>|<v\s*/>")
 _IS = re.compile(rb"<is>(.*?)</is>", re.S)
@@ -470,6 +472,14 @@ class SheetReader:
                 value: Any = text(inner)
                 memo[raw] = value
                 return value
+        if raw.endswith(_V_END) and raw.startswith(_NUMBER):  # a plain number: a row's No.
+            try:
+                number: Any = float(raw[len(_NUMBER) : -len(_V_END)])
+            except ValueError:
+                pass
+            else:
+                memo[raw] = number
+                return number
         m = _PARTS.match(raw)
         if m is None:
             raise Unsupported("a cell not understood")
