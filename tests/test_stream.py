@@ -15,12 +15,15 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from python_calamine import CalamineWorkbook
 
-from csat.config import Limits
+from csat.config import Limits, Rules
+from csat.intake import InputFile, read_file
 from csat.intake.grid import CellError
 from csat.intake.readers import stream
 from csat.intake.readers.base import SheetRefused
 from csat.intake.readers.package import open_package
 from csat.intake.readers.workbook import open_workbook
+from csat.models import Response
+from csat.periods import parse_period
 
 DATA = Path(__file__).parent / "data"
 FORMATS = [
@@ -215,3 +218,34 @@ def test_a_long_sheet_is_kept_in_blocks_and_reads_like_a_list(
     assert rows == _calamine(path)[0][1]
     assert rows[500] == ["客户499", "满意", 499.0] and rows[-1][0] == "客户999"
     assert rows[1:3] == [["客户0", "", 0.0], ["客户1", "满意", 1.0]]
+
+
+def test_a_long_table_read_from_blocks_gives_the_same_replies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: Rules
+) -> None:
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("2024上半年")
+    ws.append(["顾客满意度调查统计表"])
+    ws.append([])
+    ws.append(["客户名称", "回复日期", *[item.labels.zh for item in rules.items.values()]])
+    words = ["非常满意", "较满意", "一般", 4, None, "不满意"]
+    for i in range(600):
+        ws.append(
+            [f"客户{i}", date(2024, 1 + i % 6, 1 + i % 28)]
+            + [words[(i + k) % len(words)] for k in range(len(rules.items))]
+        )
+        if i % 97 == 0:
+            ws.append([])  # blank rows between
+    ws.append(["合计", None, 4.5])
+    path = tmp_path / "long.xlsx"
+    wb.save(path)
+    item = InputFile(path, "long.xlsx")
+    monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 0)  # a small file streamed too
+    in_memory = list(read_file(item, rules, parse_period("2024H1")))
+    monkeypatch.setattr(stream, "SPILL_ROWS", 64)
+    monkeypatch.setattr(stream, "_BLOCK", 16)
+    from_blocks = list(read_file(item, rules, parse_period("2024H1")))
+    assert from_blocks == in_memory
+    assert sum(isinstance(got, Response) for got in in_memory) == 600
+    monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 1 << 30)
+    assert list(read_file(item, rules, parse_period("2024H1"))) == in_memory  # calamine

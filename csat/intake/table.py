@@ -198,6 +198,26 @@ def _rows_from(rows: Sequence[list[Any]], start: int) -> Iterator[list[Any]]:
     return islice(rows, start, None)
 
 
+def _replies(
+    rows: Sequence[list[Any]], reply_rows: Sequence[int]
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row index, row) of each reply, in order; a RowStore is walked once, not indexed."""
+    if isinstance(rows, list) or not reply_rows:
+        return ((r, rows[r]) for r in reply_rows)
+    return _walk(rows, reply_rows)
+
+
+def _walk(rows: Sequence[list[Any]], reply_rows: Sequence[int]) -> Iterator[tuple[int, list[Any]]]:
+    wanted = iter(reply_rows)
+    nxt = next(wanted)
+    for r, row in enumerate(_rows_from(rows, nxt), nxt):
+        if r == nxt:
+            yield r, row
+            nxt = next(wanted, -1)
+            if nxt < 0:
+                return
+
+
 @dataclass
 class TablePlan:
     layout: TableLayout
@@ -380,9 +400,7 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
         (key, col, letter, label, plan.columns.get(key)) for key, col, letter, label in items
     ]
     name = sheet.name
-    rows = sheet.rows
-    for r in plan.reply_rows:
-        row = rows[r]
+    for r, row in _replies(sheet.rows, plan.reply_rows):
         n = str(r0 + r + 1)
         ratings: dict[str, str | None] = {}
         problems: list[Rejection] = []

@@ -214,8 +214,12 @@ def _streamed(
     part = pkg.sheet_parts.get(name)
     if part is None and len(pkg.sheet_parts) == count:
         part = list(pkg.sheet_parts.values())[index]
-    reader = streamer.reader() if part is not None else None
-    if reader is None or part is None:
+    if part is None or part not in pkg.zf.NameToInfo:
+        return None
+    if pkg.zf.NameToInfo[part].file_size < stream.STREAM_ABOVE_BYTES:
+        return None
+    reader = streamer.reader()
+    if reader is None:
         return None
     try:
         rows, top, left = reader.read(pkg.zf, part)
