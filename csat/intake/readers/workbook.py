@@ -1,10 +1,12 @@
 """Workbooks through python-calamine: xlsx, xlsm, xlsb, xls and ods, one reader for all.
 
-calamine reads values an order of magnitude faster than openpyxl; csat adds what it does not
-do: the package checks (readers.package), the used-range bound before a sheet is loaded
-(readers.ranges), and error cells and formulas without a value, which calamine reports as
-empty text (for xlsx/xlsm, from the scan of the sheet XML; for xls/ods/xlsb calamine gives
-an error cell as empty too, see README "What csat reads").
+calamine reads values an order of magnitude faster than openpyxl. A large xlsx/xlsm sheet is read
+by readers.stream instead (calamine holds the whole sheet at once: 1.3 GiB for a full one), which
+bounds the used range as it reads; a sheet it does not know falls back to calamine. For the
+rest csat adds what calamine does not do: the package checks (readers.package), the used-range
+bound before a sheet is loaded (readers.ranges), and error cells and formulas without a value,
+which calamine reports as empty text (for xlsx/xlsm, from the scan of the sheet XML; for
+xls/ods/xlsb calamine gives an error cell as empty too, see README "What csat reads").
 """
 
 from __future__ import annotations
