@@ -14,12 +14,13 @@ import xlsxwriter
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from python_calamine import CalamineWorkbook
+from test_readers import NS, hand_xlsx
 
 from csat.config import Limits, Rules
 from csat.intake import InputFile, read_file
 from csat.intake.grid import CellError
 from csat.intake.readers import stream
-from csat.intake.readers.base import SheetRefused
+from csat.intake.readers.base import SheetRefused, UnreadableWorkbook
 from csat.intake.readers.package import open_package
 from csat.intake.readers.workbook import open_workbook
 from csat.models import Response
@@ -249,3 +250,43 @@ def test_a_long_table_read_from_blocks_gives_the_same_replies(
     assert sum(isinstance(got, Response) for got in in_memory) == 600
     monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 1 << 30)
     assert list(read_file(item, rules, parse_period("2024H1"))) == in_memory  # calamine
+
+
+def _outcome(path: Path) -> list[Any] | str:
+    """What open_workbook gives for the file: each sheet's grid or refusal, or the file's
+    refusal."""
+    try:
+        _, sheets = open_workbook(path, "xlsx", Limits(max_sheet_cells=10_000))
+        return [
+            (s.name, s.cell, s.reason) if isinstance(s, SheetRefused) else (s.name, s.rows)
+            for s in sheets
+        ]
+    except UnreadableWorkbook as exc:
+        return str(exc)
+
+
+ODD_SHEETS = {
+    "dtd": '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "b">]><worksheet xmlns="{NS}">'
+    '<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>',
+    "no references": '<row><c t="inlineStr"><is><t>客户名称</t></is></c><c><v>2</v></c></row>'
+    '<row r="3"><c r="B3"><v>3</v></c></row>',
+    "far cell": '<row r="1"><c r="A1"><v>1</v></c></row>'
+    '<row r="900"><c r="Z900"><v>1</v></c></row>',
+    "errors and formulas": '<row r="2"><c r="B2" t="e"><v>#N/A</v></c><c r="C2"><f>1+1</f></c>'
+    '<c r="D2" t="str"><f>A1</f><v>x &amp; y</v></c><c r="E2" t="b"><v>1</v></c></row>',
+    "bad shared index": '<row r="1"><c r="A1" t="s"><v>9</v></c></row>',
+    "rich and spaced": '<row r="1"><c r="A1" t="inlineStr"><is><r><t xml:space="preserve"> a </t>'
+    '</r><r><rPr><b/></rPr><t>b</t></r><rPh><t>ふ</t></rPh></is></c><c r="C1" s="0"/></row>',
+    "a comment": '<row r="1"><!-- note --><c r="A1"><v>1</v></c></row>',
+}
+
+
+@pytest.mark.parametrize("body", ODD_SHEETS.values(), ids=ODD_SHEETS.keys())
+def test_what_the_streamer_does_not_know_reads_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str
+) -> None:
+    path = hand_xlsx(tmp_path / "odd.xlsx", {"S": body.replace("{NS}", NS)}, shared=["客户名称"])
+    monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 1 << 30)
+    before = _outcome(path)
+    monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 0)
+    assert _outcome(path) == before

@@ -44,6 +44,7 @@ STREAM_ABOVE_BYTES = 1 << 20
 SPILL_ROWS = 131_072  # rows held as Python lists; beyond, pickled blocks
 _BLOCK = 2048  # rows per pickled block
 _MEMO_MAX = 65_536  # distinct cell texts remembered (shared objects, fewer conversions)
+_LAYOUTS_MAX = 4096  # row shapes and cell attribute sets remembered
 
 
 class Unsupported(Exception):
@@ -424,6 +425,8 @@ class SheetReader:
                 else:
                     layout = layouts.get(letters)
                     if layout is None:
+                        if len(layouts) >= _LAYOUTS_MAX:
+                            layouts.clear()
                         layout = layouts[letters] = _layout(letters)
                     left, right, pad, gather = layout
                     if gather is not None:
@@ -513,6 +516,8 @@ class SheetReader:
         attrs, v, inline, body = m.groups()
         got = self._attrs.get(attrs)
         if got is None:
+            if len(self._attrs) >= _LAYOUTS_MAX:
+                self._attrs.clear()
             got = self._attrs[attrs] = self._parse_attrs(attrs)
         t, kind = got
         if body:
