@@ -249,6 +249,8 @@ _INLINE = b' t="inlineStr"><is><t>'
 _INLINE_END = b"</t></is></c>"
 _NUMBER = b' t="n"><v>'
 _V_END = b"</v></c>"
+_INLINE_CUT, _INLINE_END_CUT = len(_INLINE), len(_INLINE_END)
+_NUMBER_CUT, _V_END_CUT = len(_NUMBER), len(_V_END)
 _ATTRS = re.compile(rb'\s+([\w:]+)="([^"]*)"')
 _V = re.compile(rb"<v>([^<]*)</v>|<v\s*/>")
 _IS = re.compile(rb"<is>(.*?)</is>", re.S)
@@ -497,14 +499,14 @@ class SheetReader:
         if len(memo) >= _MEMO_MAX:
             memo.clear()
         if raw.startswith(_INLINE) and raw.endswith(_INLINE_END):  # a name, a code: unique
-            inner = raw[len(_INLINE) : -len(_INLINE_END)]
+            inner = raw[_INLINE_CUT:-_INLINE_END_CUT]
             if b"<" not in inner:
                 value: Any = text(inner)
                 memo[raw] = value
                 return value
         if raw.endswith(_V_END) and raw.startswith(_NUMBER):  # a plain number: a row's No.
             try:
-                number: Any = float(raw[len(_NUMBER) : -len(_V_END)])
+                number: Any = float(raw[_NUMBER_CUT:-_V_END_CUT])
             except ValueError:
                 pass
             else:
