@@ -8,8 +8,10 @@ the value -> level map once; the second builds the replies with dict lookups onl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -188,10 +190,38 @@ def _is_id_row(row: list[Any]) -> bool:
 # Pass one: which rows are replies, which scale, which values
 
 
+def _rows_from(rows: Sequence[list[Any]], start: int) -> Iterator[list[Any]]:
+    """The rows from `start` on, in order: a RowStore (a long streamed sheet) unpickles each
+    block once this way, where indexing row by row would too."""
+    if isinstance(rows, list):
+        return (rows[r] for r in range(start, len(rows)))
+    return islice(rows, start, None)
+
+
+def _replies(
+    rows: Sequence[list[Any]], reply_rows: Sequence[int]
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row index, row) of each reply, in order; a RowStore is walked once, not indexed."""
+    if isinstance(rows, list) or not reply_rows:
+        return ((r, rows[r]) for r in reply_rows)
+    return _walk(rows, reply_rows)
+
+
+def _walk(rows: Sequence[list[Any]], reply_rows: Sequence[int]) -> Iterator[tuple[int, list[Any]]]:
+    wanted = iter(reply_rows)
+    nxt = next(wanted)
+    for r, row in enumerate(_rows_from(rows, nxt), nxt):
+        if r == nxt:
+            yield r, row
+            nxt = next(wanted, -1)
+            if nxt < 0:
+                return
+
+
 @dataclass
 class TablePlan:
     layout: TableLayout
-    reply_rows: list[int]
+    reply_rows: Sequence[int]
     skipped: list[tuple[int, str]]  # (1-based sheet row, why)
     blank_rows: int
     choice: ScaleChoice
@@ -262,28 +292,39 @@ def plan_table(
     wanted = items + list(layout.fields.values())
     lead = layout.fields["customer"] + 1
     width = max(max(wanted), lead) + 1
-    reply_rows: list[int] = []
+    reply_rows = array("l")  # a long sheet's row numbers kept flat (8 bytes a row)
     skipped: list[tuple[int, str]] = []
     blank = 0
-    for r in range(layout.last_header_row + 1, len(rows)):
-        row = rows[r]
+    distinct: dict[str, set[Any]] = {key: set() for key in layout.items}
+    # Each item column's values are collected while the rows are classified, a batch of
+    # replies at a time at C speed, so no list of all the replies is ever made.
+    adders = [(distinct[key].update, itemgetter(col)) for key, col in layout.items.items()]
+    batch: list[list[Any]] = []
+    start = layout.last_header_row + 1
+    for r, row in enumerate(_rows_from(rows, start), start):
         if len(row) < width:
             row = rows[r] = row + [None] * (width - len(row))
         kind = _row_kind(row, wanted, len(items), lead)
         if kind is None:
             reply_rows.append(r)
+            batch.append(row)
+            if len(batch) >= 4096:
+                for update, get in adders:
+                    update(map(get, batch))
+                batch.clear()
         elif kind == "blank":
             blank += 1
         else:
             skipped.append((sheet.first_row + r + 1, kind))
+    for update, get in adders:
+        update(map(get, batch))
+    del batch
     other_range: dict[str, str] = {}
     words: set[str] = set()
     written: dict[str, str] = {}  # each word as first typed, for the notices
     unanswered = rules.unanswered
-    distinct: dict[str, set[Any]] = {}
-    replies = [rows[r] for r in reply_rows]
     for key, col in layout.items.items():
-        seen = distinct[key] = set(map(itemgetter(col), replies))
+        seen = distinct[key]
         header = layout.item_headers[key]
         span = header_range(header)
         if span is not None and span != (1, 5):
@@ -359,9 +400,7 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
         (key, col, letter, label, plan.columns.get(key)) for key, col, letter, label in items
     ]
     name = sheet.name
-    rows = sheet.rows
-    for r in plan.reply_rows:
-        row = rows[r]
+    for r, row in _replies(sheet.rows, plan.reply_rows):
         n = str(r0 + r + 1)
         ratings: dict[str, str | None] = {}
         problems: list[Rejection] = []

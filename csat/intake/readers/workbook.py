@@ -1,23 +1,27 @@
 """Workbooks through python-calamine: xlsx, xlsm, xlsb, xls and ods, one reader for all.
 
-calamine reads values an order of magnitude faster than openpyxl; csat adds what it does not
-do: the package checks (readers.package), the used-range bound before a sheet is loaded
-(readers.ranges), and error cells and formulas without a value, which calamine reports as
-empty text (for xlsx/xlsm, from the scan of the sheet XML; for xls/ods/xlsb calamine gives
-an error cell as empty too, see README "What csat reads").
+calamine reads values an order of magnitude faster than openpyxl. A large xlsx/xlsm sheet is read
+by readers.stream instead (calamine holds the whole sheet at once: 1.3 GiB for a full one), which
+bounds the used range as it reads; a sheet it does not know falls back to calamine. For the
+rest csat adds what calamine does not do: the package checks (readers.package), the used-range
+bound before a sheet is loaded (readers.ranges), and error cells and formulas without a value,
+which calamine reports as empty text (for xlsx/xlsm, from the scan of the sheet XML; for
+xls/ods/xlsb calamine gives an error cell as empty too, see README "What csat reads").
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from python_calamine import CalamineWorkbook, PasswordError
 
 from csat.config import Limits
 from csat.intake.grid import CellError, Sheet
+from csat.intake.readers import stream
 from csat.intake.readers.base import SheetRefused, UnreadableWorkbook
 from csat.intake.readers.package import Package, open_package
 from csat.intake.readers.ranges import Scan, ods_scan, xls_scan, xlsb_scan, xlsx_scan
@@ -117,7 +121,14 @@ def _sheets(
 ) -> Iterator[Sheet | SheetRefused]:
     try:
         xls = _xls_scans(path, limits) if fmt == "xls" else None
+        streamed = pkg is not None and fmt in ("xlsx", "xlsm")
+        streamer = _Streamer(pkg.zf, limits) if pkg is not None and streamed else None
         for index, name in enumerate(wb.sheet_names):
+            if streamer is not None and pkg is not None:
+                got = _streamed(streamer, pkg, name, index, len(wb.sheet_names))
+                if got is not None:
+                    yield got
+                    continue
             try:
                 scan = _scan(pkg, fmt, name, index, ods, limits, xls, len(wb.sheet_names))
             except _Unchecked:
@@ -173,6 +184,52 @@ def _scan(
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
         ) from None
+
+
+class _Streamer:
+    """The workbook's shared strings and styles, read once for the sheets streamed."""
+
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+        self.zf, self.limits = zf, limits
+        self._reader: stream.SheetReader | None = None
+        self.off = False  # the workbook parts are not what the streamer reads: calamine
+
+    def reader(self) -> stream.SheetReader | None:
+        if self._reader is None and not self.off:
+            try:
+                self._reader = stream.SheetReader(
+                    stream.shared_strings(self.zf),
+                    stream.styles(self.zf),
+                    stream.date1904(self.zf),
+                    self.limits.max_sheet_cells,
+                )
+            except stream.Unsupported:
+                self.off = True
+        return self._reader
+
+
+def _streamed(
+    streamer: _Streamer, pkg: Package, name: str, index: int, count: int
+) -> Sheet | SheetRefused | None:
+    """The sheet read by the streaming reader; None when calamine is to read it (or a sheet
+    beyond the bound is to be refused, naming its far cell as before)."""
+    part = pkg.sheet_parts.get(name)
+    if part is None and len(pkg.sheet_parts) == count:
+        part = list(pkg.sheet_parts.values())[index]
+    if part is None or part not in pkg.zf.NameToInfo:
+        return None
+    if pkg.zf.NameToInfo[part].file_size < stream.STREAM_ABOVE_BYTES:
+        return None
+    reader = streamer.reader()
+    if reader is None:
+        return None
+    try:
+        rows, top, left = reader.read(pkg.zf, part)
+    except (stream.Unsupported, stream.Refused):
+        return None  # beyond the bound: readers.ranges measures the whole range and says so
+    except (KeyError, zipfile.BadZipFile, EOFError, zlib.error):
+        return None  # calamine's reading words the damage as before
+    return Sheet(name, cast(list[list[Any]], rows), top, left)
 
 
 class _Unchecked(Exception):

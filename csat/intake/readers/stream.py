@@ -1,0 +1,651 @@
+"""A streaming .xlsx sheet reader: the sheet XML inflated and tokenised a chunk at a time.
+
+calamine builds the whole sheet before a row can be read (a 1,048,575-row sheet peaks at
+1.3 GiB) and csat had to bound its used range by a separate pass over the XML first. This
+reader does both in one pass: each chunk of the inflated part is tokenised by one compiled
+regular expression (a row's cells at once: their values looked up by their raw XML, so a
+survey's few distinct answers are converted once), the used range is checked against
+`limits.max_sheet_cells` row by row (beyond it, reading stops before the rows between are
+made, and readers.ranges measures the whole range for the refusal), and the rows are kept in
+a `RowStore`: plain lists for an ordinary sheet, as calamine's; beyond `SPILL_ROWS`, blocks of
+pickled rows (~85 bytes a row of the benchmark table) that the layouts read like a list.
+
+It gives exactly the values calamine gives (tests/test_stream.py compares both ways on the
+samples and on workbooks written by openpyxl and XlsxWriter): numbers as float,
+date-formatted numbers as date / datetime / time / timedelta by the styles' number formats
+and the workbook's date system, booleans, text with the five XML entities, numeric references
+and `_xHHHH_` escapes undone, rich-text runs joined (phonetic runs left out), error cells and
+formulas without a value as CellError. Anything it does not know (a cell without a reference,
+a namespace prefix, a comment, an unknown entity, a t="d" cell, a shared string that is not
+there) raises `Unsupported`, and the sheet is read by calamine as before. A DTD is refused
+(readers.package.check_xml_head); none is ever expanded.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import islice
+from operator import itemgetter
+from typing import Any, overload
+
+from csat.intake.grid import CellError
+from csat.intake.readers.package import check_xml_head
+from csat.intake.readers.ranges import Scan
+
+_CHUNK = 1 << 20
+# Sheet parts smaller than this are read by calamine: for a form's few kilobytes its load is
+# cheaper than reading the styles and shared strings again here (measured on 2,000 forms).
+STREAM_ABOVE_BYTES = 1 << 20
+SPILL_ROWS = 131_072  # rows held as Python lists; beyond, pickled blocks
+_BLOCK = 2048  # rows per pickled block
+_MEMO_MAX = 65_536  # distinct cell texts remembered (shared objects, fewer conversions)
+_LAYOUTS_MAX = 4096  # row shapes and cell attribute sets remembered
+
+
+class Unsupported(Exception):
+    """Something this reader does not read exactly as calamine: read the sheet with calamine."""
+
+
+class Refused(Exception):
+    """The used range grew beyond the bound: reading stops (readers.ranges then measures the
+    whole range, so the refusal names the same far cell as before)."""
+
+
+# ---------------------------------------------------------------- text
+
+_ENTITY = re.compile(rb"&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);|&")
+_NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _entity(m: re.Match[bytes]) -> bytes:
+    name = m.group(1)
+    if name is None:
+        raise Unsupported("a bare &")
+    if name.startswith(b"#x"):
+        return chr(int(name[2:], 16)).encode("utf-8", "surrogatepass")
+    if name.startswith(b"#"):
+        return chr(int(name[1:])).encode("utf-8", "surrogatepass")
+    if name in _NAMED:
+        return _NAMED[name].encode()
+    raise Unsupported(f"entity &{name.decode('ascii', 'replace')};")
+
+
+def text(raw: bytes) -> str:
+    """XML character data -> str as calamine reads it."""
+    if b"&" in raw:
+        raw = _ENTITY.sub(_entity, raw)
+    try:
+        out = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unsupported("not UTF-8") from None
+    if "_x" in out:
+        out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
+    if "\r" in out:
+        out = out.replace("\r\n", "\n")
+    return out
+
+
+_T = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>|<t\s*/>", re.S)
+_RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+
+
+def rich(body: bytes) -> str:
+    """The text of an <si> or <is>: its <t>, or its runs' <t> joined; phonetic runs left out."""
+    if b"<rPh" in body:
+        body = _RPH.sub(b"", body)
+    return "".join(text(m.group(1) or b"") for m in _T.finditer(body))
+
+
+# ---------------------------------------------------------------- workbook parts
+
+_SI = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
+
+
+def shared_strings(zf: zipfile.ZipFile) -> list[str]:
+    name = _member(zf, "xl/sharedStrings.xml")
+    if name is None:
+        return []
+    data = zf.read(name)
+    check_xml_head(data[:4096], name)
+    if b"<si " in data or re.search(rb"<\w+:si\b", data):
+        raise Unsupported("shared strings written otherwise")
+    return [rich(m.group(1) or b"") for m in _SI.finditer(data)]
+
+
+def _member(zf: zipfile.ZipFile, name: str) -> str | None:
+    names = zf.NameToInfo
+    if name in names:
+        return name
+    lower = {n.lower(): n for n in names}
+    return lower.get(name.lower())
+
+
+_NUMFMT = re.compile(rb'<numFmt\b[^>]*?numFmtId="([0-9]+)"[^>]*?formatCode="([^"]*)"')
+_CELLXFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+_XF = re.compile(rb"<xf\b([^>]*)>")
+_XF_NUMFMT = re.compile(rb'numFmtId="([0-9]+)"')
+OTHER, DATE, DURATION = 0, 1, 2
+
+
+def styles(zf: zipfile.ZipFile) -> list[int]:
+    """Each cell style's kind of number: OTHER, DATE or DURATION, as calamine tells them."""
+    name = _member(zf, "xl/styles.xml")
+    if name is None:
+        return []
+    data = zf.read(name)
+    check_xml_head(data[:4096], name)
+    custom = {int(i): _format_kind(text(code)) for i, code in _NUMFMT.findall(data)}
+    xfs = _CELLXFS.search(data)
+    kinds: list[int] = []
+    for xf in _XF.finditer(xfs.group(1) if xfs else b""):
+        got = _XF_NUMFMT.search(xf.group(1))
+        fmt = int(got.group(1)) if got else 0
+        kinds.append(custom[fmt] if fmt in custom else _builtin_kind(fmt))
+    return kinds
+
+
+def _builtin_kind(fmt: int) -> int:
+    if 14 <= fmt <= 22 or fmt in (45, 47):
+        return DATE
+    if fmt == 46:
+        return DURATION
+    return OTHER
+
+
+def _format_kind(code: str) -> int:
+    """A custom number format's kind, by calamine's reading of it: a date part (d m y h s)
+    outside quotes, escapes and brackets makes a date; [h] [m] [s] a duration."""
+    escaped = quoted = False
+    brackets = 0
+    prev = ""
+    hms = False
+    ap = False
+    for s in code:
+        if escaped:
+            escaped = False
+        elif s in "_\\":
+            escaped = True
+        elif quoted:
+            if s == '"':
+                quoted = False
+        elif s == '"':
+            quoted = True
+        elif s == ";":
+            return OTHER
+        elif s == "[":
+            brackets += 1
+        elif s == "]" and brackets == 1 and hms:
+            return DURATION
+        elif s == "]":
+            brackets = max(brackets - 1, 0)
+        elif s in "aA" and not ap and brackets == 0:
+            ap = True
+        elif s in "pmPM/" and ap and brackets == 0:
+            return DATE
+        elif s in "dmhysDMHYS" and not ap and brackets == 0:
+            return DATE
+        elif not (hms and s.lower() == prev.lower()):
+            hms = brackets > 0 and s in "hmsHMS"
+        prev = s
+    return OTHER
+
+
+_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(1|true)"')
+
+
+def date1904(zf: zipfile.ZipFile) -> bool:
+    name = _member(zf, "xl/workbook.xml")
+    return bool(name and _DATE1904.search(zf.read(name)))
+
+
+_EPOCH_1900 = datetime(1899, 12, 30)
+_EPOCH_1900_EARLY = datetime(1899, 12, 31)
+_EPOCH_1904 = datetime(1904, 1, 1)
+_DAY_MS = 86_400_000
+
+
+def excel_date(value: float, kind: int, is1904: bool) -> Any:
+    """A date-formatted number as python-calamine gives it."""
+    if kind == DURATION:
+        return timedelta(milliseconds=round(value * _DAY_MS))
+    if is1904:
+        epoch = _EPOCH_1904
+    else:
+        epoch = _EPOCH_1900_EARLY if value < 60 else _EPOCH_1900
+    try:
+        stamp = epoch + timedelta(milliseconds=round(value * _DAY_MS))
+    except OverflowError:
+        return value
+    if value < 1.0:
+        return stamp.time()
+    if value == int(value):
+        return stamp.date()
+    return stamp
+
+
+# ---------------------------------------------------------------- the sheet
+
+_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"'
+    rb"([^>]*>(?:<v>[^<]*</v>|<is><t>[^<]*</t></is>)</c>|[^>]*?/>|[^>]*>.*?</c>)",
+    re.S,
+)
+_PARTS = re.compile(
+    rb'((?:\s+[\w:]+="[^"]*")*)\s*(?:/>|>(?:<v>([^<]*)</v>|<is><t>([^<&]*)</t></is>|(.*?))</c>)$',
+    re.S,
+)
+_ODD = (
+    re.compile(rb'<c(?=[\s>/])(?! r="[A-Z])'),
+    re.compile(rb":(?:c|row|v|is|f|t|r|rPh)[\s>/]"),
+    re.compile(rb"<!"),
+)
+_INLINE = b' t="inlineStr"><is><t>'
+_INLINE_END = b"</t></is></c>"
+_NUMBER = b' t="n"><v>'
+_V_END = b"</v></c>"
+_INLINE_CUT, _INLINE_END_CUT = len(_INLINE), len(_INLINE_END)
+_NUMBER_CUT, _V_END_CUT = len(_NUMBER), len(_V_END)
+_ATTRS = re.compile(rb'\s+([\w:]+)="([^"]*)"')
+_V = re.compile(rb"<v>([^<]*)</v>|<v\s*/>")
+_IS = re.compile(rb"<is>(.*?)</is>", re.S)
+_F = re.compile(rb"<f\b")
+
+
+class RowStore(Sequence[list[Any]]):
+    """A sheet's rows, read like a list: in memory up to SPILL_ROWS, then in pickled blocks
+    (one block unpickled at a time). Rows come out `width` long, `left` columns dropped."""
+
+    def __init__(self) -> None:
+        self._rows: list[list[Any]] = []
+        self._blocks: list[bytes] = []
+        self._spilled = 0  # rows in blocks
+        self._cache: tuple[int, list[list[Any]]] = (-1, [])
+        self.left = 0
+        self.width = 0
+        self.top = 0
+        self._length = 0
+        self._patch: dict[int, list[Any]] = {}
+
+    def append(self, row: list[Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= SPILL_ROWS + _BLOCK:
+            self._spill()
+
+    def _spill(self) -> None:
+        while len(self._rows) > SPILL_ROWS // 2:
+            block, self._rows = self._rows[:_BLOCK], self._rows[_BLOCK:]
+            self._blocks.append(pickle.dumps(block, pickle.HIGHEST_PROTOCOL))
+            self._spilled += len(block)
+
+    def close(self, top: int, left: int, width: int, height: int) -> None:
+        """Settle the grid: rows `top` .. `top + height - 1`, columns `left` .. + width."""
+        self.top, self.left, self.width = top, left, width
+        self._length = height
+
+    def settled(self) -> list[list[Any]] | RowStore:
+        """A plain list when nothing was spilled (what every reader gives), else the store."""
+        if self._blocks:
+            return self
+        return list(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RowStore | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _raw(self, index: int) -> list[Any]:
+        at = index + self.top
+        if at < self._spilled:
+            b = at // _BLOCK
+            if self._cache[0] != b:
+                self._cache = (b, pickle.loads(self._blocks[b]))
+            return self._cache[1][at - b * _BLOCK]
+        return self._rows[at - self._spilled]
+
+    def _shape(self, row: list[Any]) -> list[Any]:
+        left, width = self.left, self.width
+        if left:
+            row = row[left:]
+        if len(row) < width:
+            return row + [""] * (width - len(row))
+        return row if len(row) == width else row[:width]
+
+    @overload
+    def __getitem__(self, index: int) -> list[Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[Any] | list[list[Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        patched = self._patch.get(index)
+        if patched is not None:
+            return patched
+        return self._shape(self._raw(index))
+
+    def __setitem__(self, index: int, row: list[Any]) -> None:
+        self._patch[index] = row
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        shape, patch = self._shape, self._patch
+        rows = islice(self._all(), self.top, self.top + self._length)
+        for i, raw in enumerate(rows):
+            got = patch.get(i) if patch else None
+            yield got if got is not None else shape(raw)
+
+    def _all(self) -> Iterator[list[Any]]:
+        """Every row stored, in order: each block unpickled once."""
+        for blob in self._blocks:
+            yield from pickle.loads(blob)
+        yield from self._rows
+
+
+class SheetReader:
+    """One sheet part read into a RowStore; raises Refused, Unsupported or UnreadableWorkbook."""
+
+    def __init__(self, strings: list[str], kinds: list[int], is1904: bool, max_cells: int) -> None:
+        self.strings = strings
+        self.kinds = kinds
+        self.is1904 = is1904
+        self.max_cells = max_cells
+        self._memo: dict[bytes, Any] = {}
+        self._attrs: dict[bytes, tuple[bytes, int]] = {}
+        self._layouts: dict[tuple[bytes, ...], _Layout] = {}
+        self._uncalculated: dict[tuple[int, int], CellError] = {}
+
+    def read(self, zf: zipfile.ZipFile, part: str) -> tuple[list[list[Any]] | RowStore, int, int]:
+        """The rows, and the grid's first row and column (0-based), as calamine's `start`: a
+        list as calamine's, or a RowStore for a sheet of more than SPILL_ROWS rows. The cyclic
+        garbage collector is paused meanwhile: rows hold no cycles, and its passes over the
+        growing store took ~9 % of a million-row read."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._read(zf, part)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _read(self, zf: zipfile.ZipFile, part: str) -> tuple[list[list[Any]] | RowStore, int, int]:
+        store = RowStore()
+        top, lo, hi = -1, 1 << 30, -1  # the used range so far: first row, columns
+        self._uncalculated = {}
+        row_no = -1  # 0-based index of the last row stored
+        memo_get = self._memo.get
+        cell = self._cell
+        layouts = self._layouts
+        append = store.append
+        max_cells = self.max_cells
+        first = True
+        for chunk in _chunks(zf, part):
+            body_at = 0
+            if first:
+                check_xml_head(chunk[:4096], part)
+                body_at = max(chunk.find(b"<sheetData"), 0)
+                chunk = chunk[body_at:]
+                first = False
+            if any(p.search(chunk) for p in _ODD):
+                raise Unsupported("a cell or element written otherwise")
+            expected = chunk.count(b'<c r="')
+            for piece in chunk.split(b"</row>"):
+                found = _CELL.findall(piece)
+                if not found:
+                    continue
+                expected -= len(found)
+                letters, digits, raws = zip(*found, strict=True)
+                if digits.count(digits[0]) != len(digits):
+                    raise Unsupported("cells of a row referring to other rows")
+                r = int(digits[0]) - 1
+                if r <= row_no:
+                    raise Unsupported("rows out of order")
+                values = list(map(memo_get, raws))
+                if None in values:
+                    values = [
+                        cell(raw) if v is None else v for v, raw in zip(values, raws, strict=True)
+                    ]
+                if _EMPTY in values or _UNCALC in values:
+                    got = self._sparse(r, letters, values)
+                    if got is None:
+                        continue
+                    row, left, right = got
+                else:
+                    layout = layouts.get(letters)
+                    if layout is None:
+                        if len(layouts) >= _LAYOUTS_MAX:
+                            layouts.clear()
+                        layout = layouts[letters] = _layout(letters)
+                    left, right, pad, gather = layout
+                    if gather is not None:
+                        values.append("")
+                        row = pad + list(gather(values))
+                    else:
+                        row = pad + values if left else values
+                if left < lo:
+                    lo = left
+                if right > hi:
+                    hi = right
+                if top < 0:
+                    top = r
+                if (r - top + 1) * (hi - lo + 1) > max_cells:  # before the rows between
+                    _refuse(top, lo, r, hi, max_cells)
+                while row_no + 1 < r:
+                    append([])
+                    row_no += 1
+                append(row)
+                row_no = r
+            if expected:
+                raise Unsupported("a cell the tokenizer cannot place")
+        uncalculated = self._uncalculated
+        scan = Scan(top=top, left=lo, bottom=row_no, right=hi)
+        if scan.bottom < 0:
+            if uncalculated:
+                raise Unsupported("only formulas without values")
+            store.close(0, 0, 0, 0)
+            return store, 0, 0
+        for r, c in uncalculated:
+            if not (scan.top <= r <= scan.bottom and scan.left <= c <= scan.right):
+                raise Unsupported("a formula without a value outside the used range")
+        width = scan.right - scan.left + 1
+        store.close(scan.top, scan.left, width, scan.bottom - scan.top + 1)
+        for (r, c), error in uncalculated.items():
+            line = list(store[r - scan.top])
+            line[c - scan.left] = error
+            store[r - scan.top] = line
+        return store.settled(), scan.top, scan.left
+
+    def _sparse(
+        self, r: int, letters: tuple[bytes, ...], values: list[Any]
+    ) -> tuple[list[Any], int, int] | None:
+        """A row with empty cells or formulas without values: placed cell by cell."""
+        row: list[Any] = []
+        left = -1
+        for letter, value in zip(letters, values, strict=True):
+            if value is _EMPTY:
+                continue
+            c = _col_index(letter)
+            if value is _UNCALC:
+                self._uncalculated[(r, c)] = CellError(CellError.UNCALCULATED)
+                continue
+            n = len(row)
+            if c < n:
+                raise Unsupported("cells out of order")
+            if left < 0:
+                left = c
+            row.extend([""] * (c - n))
+            row.append(value)
+        if left < 0:
+            return None
+        return row, left, len(row) - 1
+
+    def _cell(self, raw: bytes) -> Any:
+        """A cell (all after its reference) -> its value, _EMPTY or _UNCALC; remembered."""
+        memo = self._memo
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        if raw.startswith(_INLINE) and raw.endswith(_INLINE_END):  # a name, a code: unique
+            inner = raw[_INLINE_CUT:-_INLINE_END_CUT]
+            if b"<" not in inner:
+                value: Any = text(inner)
+                memo[raw] = value
+                return value
+        if raw.endswith(_V_END) and raw.startswith(_NUMBER):  # a plain number: a row's No.
+            try:
+                number: Any = float(raw[_NUMBER_CUT:-_V_END_CUT])
+            except ValueError:
+                pass
+            else:
+                memo[raw] = number
+                return number
+        m = _PARTS.match(raw)
+        if m is None:
+            raise Unsupported("a cell not understood")
+        attrs, v, inline, body = m.groups()
+        got = self._attrs.get(attrs)
+        if got is None:
+            if len(self._attrs) >= _LAYOUTS_MAX:
+                self._attrs.clear()
+            got = self._attrs[attrs] = self._parse_attrs(attrs)
+        t, kind = got
+        if body:
+            value = self._body(t, kind, body)
+        elif inline:
+            if t != b"inlineStr":
+                raise Unsupported("inline text in a cell of another type")
+            value = text(inline)
+        elif v:
+            value = self._convert(t, kind, v, b"")
+        else:
+            value = None
+        if value is None:
+            value = _EMPTY
+        memo[raw] = value
+        return value
+
+    def _parse_attrs(self, attrs: bytes) -> tuple[bytes, int]:
+        found = dict(_ATTRS.findall(attrs))
+        if any(b":" in k for k in found):
+            raise Unsupported("a prefixed attribute")
+        t = found.get(b"t", b"n")
+        if t not in (b"n", b"s", b"str", b"inlineStr", b"b", b"e"):
+            raise Unsupported(f"cell type {t!r}")
+        s = found.get(b"s")
+        kind = OTHER
+        if s is not None:
+            index = int(s)
+            kind = self.kinds[index] if index < len(self.kinds) else OTHER
+        return t, kind
+
+    def _convert(self, t: bytes, kind: int, v: bytes, inline: bytes) -> Any:
+        if inline:
+            return text(inline)
+        if t == b"n":
+            try:
+                number = float(v)
+            except ValueError:
+                raise Unsupported("a number that is not one") from None
+            return excel_date(number, kind, self.is1904) if kind else number
+        if t == b"s":
+            try:
+                return self.strings[int(v)]
+            except (IndexError, ValueError):
+                raise Unsupported("a shared text that is not there") from None
+        if t == b"str":
+            return text(v)
+        if t == b"b":
+            if v == b"1":
+                return True
+            if v == b"0":
+                return False
+            raise Unsupported("a boolean that is not 0 or 1")
+        if t == b"e":
+            return CellError(v.decode("utf-8", "replace").strip() or "#VALUE!")
+        raise Unsupported(f"cell type {t!r}")
+
+    def _body(self, t: bytes, kind: int, body: bytes) -> Any:
+        """A cell with a formula, rich text, attributes on <v> or <t>: parsed in full."""
+        has_formula = _F.search(body) is not None
+        if t == b"inlineStr":
+            inner = _IS.search(body)
+            if inner is None:
+                return _UNCALC if has_formula else None
+            return rich(inner.group(1))
+        vm = _V.search(body)
+        raw = vm.group(1) if vm else None
+        if t == b"e":
+            return CellError((raw or b"").decode("utf-8", "replace").strip() or "#VALUE!")
+        if not raw:
+            if has_formula:
+                return _UNCALC
+            if raw is None and body.strip():
+                raise Unsupported("a cell body not understood")
+            return None
+        return self._convert(t, kind, raw, b"")
+
+
+_UNCALC = CellError(CellError.UNCALCULATED)
+_EMPTY = object()
+
+
+def _refuse(top: int, left: int, bottom: int, right: int, max_cells: int) -> None:
+    raise Refused(f"{(bottom - top + 1) * (right - left + 1):,} cells > {max_cells:,}")
+
+
+_Layout = tuple[int, int, list[Any], "itemgetter[Any] | None"]
+
+
+def _layout(letters: tuple[bytes, ...]) -> _Layout:
+    """Where a row's cells go: its first and last column, the padding before the first, and
+    the gathering of its values into the columns between (None when they are contiguous)."""
+    cols = [_col_index(letter) for letter in letters]
+    if any(b <= a for a, b in zip(cols, cols[1:], strict=False)):
+        raise Unsupported("cells out of order")
+    left, right = cols[0], cols[-1]
+    pad: list[Any] = [""] * left
+    if right - left + 1 == len(cols):
+        return left, right, pad, None
+    where = {c: i for i, c in enumerate(cols)}
+    blank = len(cols)  # the "" appended after the values
+    return left, right, pad, itemgetter(*(where.get(c, blank) for c in range(left, right + 1)))
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """The part in pieces cut after a closed row, so no cell is split."""
+    tail = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            data = tail + chunk if tail else chunk
+            cut = data.rfind(b"</row>")
+            if cut < 0:
+                tail = data
+                continue
+            cut += 6
+            yield data[:cut]
+            tail = data[cut:]
+    if tail:
+        yield tail
