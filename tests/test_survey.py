@@ -359,6 +359,11 @@ def test_report_shows_response_rate_and_segments(tmp_path: Path, loaded: LoadedR
     unanswered = [[c.value for c in r] for r in wb["Not replied"].iter_rows(values_only=False)]
     assert unanswered[0][:2] == ["Code", "Customer"]
     assert [r[0] for r in unanswered[1:]] == sorted(set(forms) - {"A1", "A2", "B1"})
+    # the dates a chaser reads: shown as dates, not as Excel's serial numbers
+    sheet = wb["Not replied"]
+    sent_on, reply_by = sheet.cell(2, 7), sheet.cell(2, 8)
+    assert (sent_on.value, reply_by.value) == (datetime(2024, 6, 20), datetime(2024, 7, 4))
+    assert sent_on.number_format == reply_by.number_format == "yyyy-mm-dd"
 
 
 def test_customer_list_as_xlsx_with_numeric_codes(tmp_path: Path, loaded: LoadedRules) -> None:

@@ -429,6 +429,13 @@ class StatisticsWorkbook:
         self.ws[name].write_string(0, 0, t(key, self.lang))
         self._print_setup(self.ws[name], None)
 
+    def _default_format(self, value: object, wrapped: bool) -> Any:
+        """A cell's format when the caller gives none: a date shows as a date, not as Excel's
+        serial number; text in a wrapped column wraps."""
+        if isinstance(value, date):
+            return self.fmt["date"]
+        return self.fmt["wrap"] if wrapped else self.fmt["top"]
+
     def _write_row(self, name: str, values: list[Any], formats: list[Any] | None = None) -> None:
         ws, r = self.ws[name], self.rows[name]
         wrap = self._wrap.get(name)
@@ -449,7 +456,7 @@ class StatisticsWorkbook:
                         cells.append((c, None, fmt))
                     continue
                 if fmt is None:
-                    fmt = self.fmt["wrap"] if wrap and c in wrap else self.fmt["top"]
+                    fmt = self._default_format(value, wrap is not None and c in wrap)
                 if isinstance(value, float) and not math.isfinite(value):
                     cells = []  # XlsxWriter's own rules for NaN and infinity
                     break
@@ -464,7 +471,7 @@ class StatisticsWorkbook:
         for c, value in enumerate(values):
             fmt = formats[c] if formats else None
             if fmt is None and value is not None:
-                fmt = self.fmt["wrap"] if wrap and c in wrap else self.fmt["top"]
+                fmt = self._default_format(value, wrap is not None and c in wrap)
             if value is None:
                 if fmt is not None:
                     ws.write_blank(r, c, None, fmt)
