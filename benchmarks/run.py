@@ -279,7 +279,8 @@ def main() -> None:
     # and the baselines' libraries are too; a checkout under PYTHONDONTWRITEBYTECODE would
     # compile csat's modules on every run (~14 ms of --help, ~40 ms of score).
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "csat")], check=True)
+    csat_source = str(HERE.parent / "csat")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", csat_source], check=True)
     with tempfile.TemporaryDirectory(prefix="csat-bench-") as tmp:
         work = Path(tmp)
         rows: list[Row] = []
