@@ -15,7 +15,7 @@ from typing import Any
 from csat.config import Rules
 from csat.intake.cells import Marks, UnknownMark, as_text, is_blank
 from csat.intake.grid import Sheet, cell_name
-from csat.intake.headers import matcher_for
+from csat.intake.headers import HeaderMatcher, matcher_for
 from csat.intake.raw import RawResponse
 from csat.intake.scales import (
     BadRating,
@@ -32,6 +32,7 @@ _CHECKED = "☑☒■●◉▣✓✔√"
 _UNCHECKED = "□☐○◯"
 _BOX = rf"[{_CHECKED}{_UNCHECKED}]"
 _OPTION = re.compile(rf"({_BOX})\s*([^{_CHECKED}{_UNCHECKED}]+)")  # ☑较满意 □一般
+_OPTION_SEPARATORS = re.compile(r"[/|、,，;；\s]+")  # 非常满意/较满意/一般
 _OPTION_AFTER = re.compile(rf"([^{_CHECKED}{_UNCHECKED}]+?)\s*({_BOX})")  # 较满意☑ 一般□
 
 
@@ -62,13 +63,13 @@ def _numbered_level(value: Any, rules: Rules) -> str | None:
     return rules.level_by_number.get(int(number))
 
 
-def _inline_field(value: Any, rules: Rules) -> str | None:
+def _inline_field(value: Any, matcher: HeaderMatcher) -> str | None:
     """The field of a cell holding label and value together: `客户名称：东莞精密`."""
     if not isinstance(value, str):
         return None
     for sep in (":", "："):
         if sep in value:
-            got = matcher_for(rules).text(value.split(sep, 1)[0])
+            got = matcher.text(value.split(sep, 1)[0])
             return got.name if got.kind == "field" else None
     return None
 
@@ -89,7 +90,7 @@ def _printed_options(value: Any, rules: Rules) -> bool:
     """A cell listing the options (非常满意/较满意/一般 …): printed, not an answer."""
     if not isinstance(value, str):
         return False
-    parts = [normalize(p) for p in re.split(r"[/|、,，;；\s]+", value) if p.strip()]
+    parts = [normalize(p) for p in _OPTION_SEPARATORS.split(value) if p.strip()]
     return sum(p in rules.any_level_word for p in parts) >= 2
 
 
@@ -99,7 +100,8 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
     found: list[tuple[str, int, int, str]] = []  # item key, row, col, label as written
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
-            if not isinstance(value, str) or not value.strip():
+            # `not value` first: most cells of a form are empty (None or "")
+            if not value or not isinstance(value, str) or not value.strip():
                 continue
             got = matcher.text(value)
             if got.kind == "field" and got.name is not None:
@@ -107,7 +109,7 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
             elif got.kind == "item" and got.name is not None:
                 found.append((got.name, r, c, value.strip()))
             else:
-                inline = _inline_field(value, rules)
+                inline = _inline_field(value, matcher)
                 if inline is not None:
                     labels.setdefault(inline, (r, c))
     # The items stand in one column; an item named in a sentence elsewhere is not a row.
@@ -333,16 +335,17 @@ def _read_marks(
     ticked: list[tuple[str, str]] = []
     for col, level in form.level_cols.items():
         value = row[col] if col < len(row) else None
-        cell = cell_name(abs_row, c0 + col)
+        if value is None or value == "":
+            continue  # most level cells are empty: no mark, and no cell name needed
         try:
             if marks.is_ticked(value):
-                ticked.append((cell, level))
+                ticked.append((cell_name(abs_row, c0 + col), level))
         except UnknownMark as exc:
             response.problems.append(
                 Rejection(
                     file,
                     sheet,
-                    cell,
+                    cell_name(abs_row, c0 + col),
                     f"unrecognised mark '{exc}' for {label}: put ✓ or X in one level column only",
                 )
             )

@@ -10,7 +10,9 @@ and an item matches when exactly one item's alias is contained in the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from csat.config import Rules
 from csat.text import normalize, normalize_label
@@ -103,6 +105,25 @@ class HeaderMatcher:
                 self._cache.clear()
             got = self._cache[text] = self._match(text)
         return got
+
+    def row_names(self, row: Iterable[Any]) -> tuple[bool, frozenset[str]]:
+        """Whether a cell of the row (stripped, as a band column takes it) names the customer
+        field, and the items its cells name. The table search's quick test (issue 12): a
+        column's match is always one of its cells', so a band whose rows name no customer
+        or fewer than two items is no header, whatever its columns."""
+        customer = False
+        items: set[str] = set()
+        cache = self._cache
+        for v in row:
+            if v and isinstance(v, str) and (t := v.strip()):
+                got = cache.get(t) or self.text(t)
+                if got.name is None:
+                    continue
+                if got.kind == "item":
+                    items.add(got.name)
+                elif got.kind == "field" and got.name == "customer":
+                    customer = True
+        return customer, frozenset(items)
 
     def band(self, parts: tuple[str, ...]) -> HeaderMatch:
         """A column headed by a band of texts, top row first. The lowest part that means

@@ -132,10 +132,28 @@ class ScaleChoice:
         return f"scale '{self.scale}' ({rules.scales[self.scale].description}), from: {words}"
 
 
+_CHOICES: dict[tuple[int, tuple[str, ...], str | None], tuple[Rules, ScaleChoice]] = {}
+_CHOICES_MAX = 4096
+
+
 def choose_scale(words: Iterable[str], rules: Rules, pinned: str | None = None) -> ScaleChoice:
     """SPEC §3: the scale knowing most words wins; then the one giving fewer pairs of different
-    words the same level; a word that the scales still tied read differently is ambiguous."""
-    seen = sorted(set(words))
+    words the same level; a word that the scales still tied read differently is ambiguous.
+    Remembered per rules and set of words: 2,000 forms printed alike settle it once (issue 12).
+    A ScaleChoice is never changed once made (callers `replace` it), so one can be shared."""
+    seen = tuple(sorted(set(words)))
+    key = (id(rules), seen, pinned)
+    hit = _CHOICES.get(key)
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    choice = _choose_scale(seen, rules, pinned)
+    if len(_CHOICES) >= _CHOICES_MAX:
+        _CHOICES.clear()
+    _CHOICES[key] = (rules, choice)
+    return choice
+
+
+def _choose_scale(seen: tuple[str, ...], rules: Rules, pinned: str | None) -> ScaleChoice:
     tables = rules.scale_words
     pinned = pinned or rules.scale
     if pinned is not None:

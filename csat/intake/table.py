@@ -142,12 +142,43 @@ def _layout(sheet: Sheet, top: int, height: int, matcher: HeaderMatcher) -> Tabl
     return TableLayout(top, top + height - 1, columns, fields, items, item_headers)
 
 
+def _may_be_header(names: list[tuple[bool, frozenset[str]]]) -> bool:
+    """A band can be a header only when some cell of it names the customer and its cells
+    name at least MIN_ITEMS items: each column's match is one of its cells' (issue 12: most
+    bands tried are a form's lines, refused here before any column is built)."""
+    if not any(customer for customer, _ in names):
+        return False
+    items = names[0][1].union(*(n for _, n in names[1:])) if len(names) > 1 else names[0][1]
+    return len(items) >= MIN_ITEMS
+
+
+def _some_band_may_be_header(names: list[tuple[bool, frozenset[str]]], searched: int) -> bool:
+    """Whether any band the search tries (from one of the first `searched` rows, up to
+    MAX_BAND_ROWS deep) passes `_may_be_header`: only the bands around a customer row."""
+    for r, (customer, _) in enumerate(names):
+        if not customer:
+            continue
+        for top in range(max(0, r - MAX_BAND_ROWS + 1), min(r, searched - 1) + 1):
+            for height in range(r - top + 1, MAX_BAND_ROWS + 1):
+                if top + height > len(names):
+                    break
+                if _may_be_header(names[top : top + height]):
+                    return True
+    return False
+
+
 def find_table(sheet: Sheet, rules: Rules) -> TableLayout | None:
     """The header band: the first rows (of up to three) naming a customer column and items.
     A deeper band is taken only when it names more items (so a data row never joins it)."""
     matcher = matcher_for(rules)
     rows = sheet.rows
-    for top in range(min(HEADER_SEARCH_ROWS, len(rows))):
+    searched = min(HEADER_SEARCH_ROWS, len(rows))
+    # What each row's cells name (by the matcher's cached lookups): no band of the rows
+    # searched names a customer and two items, as on a form, and no column is built at all.
+    names = [matcher.row_names(row) for row in islice(rows, searched + MAX_BAND_ROWS - 1)]
+    if not _some_band_may_be_header(names, searched):
+        return None
+    for top in range(searched):
         if not any(isinstance(v, str) and v.strip() for v in rows[top]):
             continue
         best: TableLayout | None = None
@@ -156,6 +187,8 @@ def find_table(sheet: Sheet, rules: Rules) -> TableLayout | None:
                 break
             if height > 1 and not _looks_like_header_row(rows[top + height - 1], rules):
                 break
+            if not _may_be_header(names[top : top + height]):
+                continue
             got = _layout(sheet, top, height, matcher)
             if got is not None and (best is None or len(got.items) > len(best.items)):
                 best = got

@@ -126,7 +126,8 @@ def _letters(col: int) -> str:
 
 def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
     """Measure the used range of one sheet part; raise UnreadableWorkbook on a DTD in it."""
-    chunks = _chunks(zf, part)
+    small = zf.getinfo(part).file_size <= _CHUNK  # a form: one read, one chunk (issue 12)
+    chunks = iter((zf.read(part),)) if small else _chunks(zf, part)
     first = next(chunks, b"")
     check_xml_head(first[:4096], part)
     dim = _DIMENSION.search(first, 0, 4096)
