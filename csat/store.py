@@ -794,8 +794,10 @@ class Store:
                 if c.number.startswith(prefix):
                     serial = _serial(c.number[len(prefix) :])
                     last[c.period] = max(last.get(c.period, 0), serial)
-            capas: list[tuple[object, ...]] = []
+            capas: list[object] = []  # the new rows' values, one row after the other
             new: list[_Recorded] = []
+            as_json: dict[tuple[Flag, ...], str] = {}  # few distinct flag sets among many
+            issued_on, due_on = issue_date.isoformat(), due_date.isoformat()
             for plan in plans:
                 slot = (plan.period, plan.customer_key, plan.department)
                 if slot in numbers:
@@ -803,28 +805,32 @@ class Store:
                 last[plan.period] = last.get(plan.period, 0) + 1
                 number = f"CAPA-{plan.period}-{last[plan.period]:03d}"
                 numbers[slot] = number
-                flags = orjson.dumps([f.as_json() for f in plan.flags]).decode()
-                capas.append(
-                    (
-                        number,
-                        plan.period,
-                        plan.customer_key,
-                        plan.customer,
-                        plan.customer_code,
-                        plan.department,
-                        flags,
-                        plan.comments,
-                        issue_date.isoformat(),
-                        due_date.isoformat(),
-                    )
+                flags = as_json.get(plan.flags)
+                if flags is None:
+                    flags = as_json[plan.flags] = orjson.dumps(
+                        [f.as_json() for f in plan.flags]
+                    ).decode()
+                capas += (
+                    number,
+                    plan.period,
+                    plan.customer_key,
+                    plan.customer,
+                    plan.customer_code,
+                    plan.department,
+                    flags,
+                    plan.comments,
+                    issued_on,
+                    due_on,
                 )
                 new.append(_Recorded(number, *slot, flags, None))
             if new:
-                conn.executemany(
+                _insert_many(
+                    conn,
                     "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
-                    "department, flags, comments, issue_date, due_date) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "department, flags, comments, issue_date, due_date)",
+                    10,
                     capas,
+                    99,
                 )
                 issued = CapaEvent("issued", issue_date, by)
                 _append_many(conn, [(c.number, issued) for c in new])
@@ -1214,7 +1220,7 @@ def _append_many(conn: sqlite3.Connection, steps: list[tuple[str, CapaEvent]]) -
     """`_append` of many (number, step) in one executemany, in their order; a step given for
     many CAPAs (`issued`) is turned into values once."""
     values: dict[int, tuple[object, ...]] = {}
-    rows = []
+    rows: list[object] = []
     for number, e in steps:
         done = values.get(id(e))
         if done is None:
@@ -1227,11 +1233,14 @@ def _append_many(conn: sqlite3.Connection, steps: list[tuple[str, CapaEvent]]) -
                 orjson.dumps(e.evidence).decode() if e.evidence is not None else None,
                 e.recorded_at,
             )
-        rows.append((number, *done))
-    conn.executemany(
-        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence, "
-        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows.append(number)
+        rows += done
+    _insert_many(
+        conn,
+        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence, recorded_at)",
+        8,
         rows,
+        124,
     )
 
 
