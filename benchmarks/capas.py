@@ -45,12 +45,13 @@ for name in ("ensure_capas", "capas", "judge_capas"):
     timed(name)
 from csat.cli import app
 try:
-    app(sys.argv[1:], standalone_mode=False)
+    code = app(sys.argv[1:], standalone_mode=False)  # an exit code when csat refused
 finally:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     spent["process"] = usage.ru_utime + usage.ru_stime
     spent["peak_mib"] = usage.ru_maxrss / 1024
     sys.stderr.write("CAPAS " + json.dumps(spent) + "\\n")
+sys.exit(code or 0)
 """
 
 
