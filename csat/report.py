@@ -230,9 +230,9 @@ def build_report(
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
-        # Only the numbers are kept of what ensure_capas returns: the records are read again
-        # below with the verdicts, and one copy of every CAPA is enough to hold. A site report
-        # ensures every site's CAPAs (numbering stays the group's) and keeps its own.
+        # ensure_capas returns numbers and slots only: the records are read once below, with
+        # the verdicts, and one copy of every CAPA is enough to hold. A site report ensures
+        # every site's CAPAs (numbering stays the group's) and keeps its own.
         own = [
             c.number
             for c in store.ensure_capas(plans, today, due)[0]
@@ -256,6 +256,7 @@ def build_report(
                     verdicts.append((capa.number, verdict, evidence, reason))
                     break
         if store.judge_capas(verdicts, today):
+            everything.clear()  # the old copy goes before the new one is read
             everything = {c.number: c for c in store.capas()}
         records = [everything[number] for number in own]
         mine = {c.number for c in records}

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 import orjson
 
-from csat.capa import CapaEvent, CapaPlan, check_step, derive, repeat_links
+from csat.capa import CapaEvent, CapaPlan, CapaState, check_step, derive, repeat_links
 from csat.customers import Customer
 from csat.errors import CsatError, UsageError
 from csat.models import Flag, Notice, Rejection, Response, ScoredResponse, Skipped, Source
@@ -292,6 +292,15 @@ class CapaRecord:
         """Days from issue to the close that holds now (or to `today` while not closed)."""
         end = self.closed_on if self.status in ("closed", "verified") and self.closed_on else today
         return max(0, (end - self.issue_date).days)
+
+
+class IssuedCapa(NamedTuple):
+    """A CAPA's number and slot, as ensure_capas returns them."""
+
+    number: str
+    period: str
+    customer_key: str
+    department: str
 
 
 def describe_sqlite_error(path: Path | str, exc: sqlite3.Error) -> str:
@@ -760,62 +769,89 @@ class Store:
 
     def ensure_capas(
         self, plans: list[CapaPlan], issue_date: date, due_date: date, by: str = "csat report"
-    ) -> tuple[list[CapaRecord], int]:
+    ) -> tuple[list[IssuedCapa], int]:
         """The CAPA of every plan, creating those that do not exist yet (numbered in order per
         period, CAPA-<period>-NNN) with their `issued` step, and linking repeats both ways;
-        existing ones keep their number and content. Returns the records in plan order and
-        how many were created. Running it again changes nothing."""
-        created = 0
+        existing ones keep their number and content. Returns the numbers and slots in plan
+        order (the report reads the records it shows itself) and how many were created.
+        Running it again changes nothing.
+
+        A few statements whatever the number of plans: one read of the CAPAs recorded (their
+        slots, numbers and flags, no history), the new ones and their steps inserted in bulk.
+        Under the writer lock, so reports at once number apart."""
         with self._write() as conn:
+            known = [
+                _Recorded(str(n), str(p), str(k), str(d), str(f), None if r is None else str(r))
+                for n, p, k, d, f, r in conn.execute(
+                    "SELECT number, period, customer_key, department, flags, repeat_of "
+                    "FROM capas ORDER BY number"
+                )
+            ]
+            numbers = {(c.period, c.customer_key, c.department): c.number for c in known}
             last: dict[str, int] = {}
+            for c in known:
+                prefix = f"CAPA-{c.period}-"
+                if c.number.startswith(prefix):
+                    serial = _serial(c.number[len(prefix) :])
+                    last[c.period] = max(last.get(c.period, 0), serial)
+            capas: list[object] = []  # the new rows' values, one row after the other
+            new: list[_Recorded] = []
+            as_json: dict[tuple[Flag, ...], str] = {}  # few distinct flag sets among many
+            issued_on, due_on = issue_date.isoformat(), due_date.isoformat()
             for plan in plans:
-                found = conn.execute(
-                    "SELECT 1 FROM capas WHERE period = ? AND customer_key = ? AND department = ?",
-                    (plan.period, plan.customer_key, plan.department),
-                ).fetchone()
-                if found:
+                slot = (plan.period, plan.customer_key, plan.department)
+                if slot in numbers:
                     continue
-                if plan.period not in last:
-                    prefix = f"CAPA-{plan.period}-"
-                    last[plan.period] = (
-                        conn.execute(
-                            "SELECT max(CAST(substr(number, length(?) + 1) AS INTEGER)) "
-                            "FROM capas WHERE period = ? AND substr(number, 1, length(?)) = ?",
-                            (prefix, plan.period, prefix, prefix),
-                        ).fetchone()[0]
-                        or 0
-                    )
-                last[plan.period] += 1
-                created += 1
+                last[plan.period] = last.get(plan.period, 0) + 1
                 number = f"CAPA-{plan.period}-{last[plan.period]:03d}"
-                conn.execute(
-                    "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
-                    "department, flags, comments, issue_date, due_date) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        number,
-                        plan.period,
-                        plan.customer_key,
-                        plan.customer,
-                        plan.customer_code,
-                        plan.department,
-                        orjson.dumps([f.as_json() for f in plan.flags]).decode(),
-                        plan.comments,
-                        issue_date.isoformat(),
-                        due_date.isoformat(),
-                    ),
+                numbers[slot] = number
+                flags = as_json.get(plan.flags)
+                if flags is None:
+                    flags = as_json[plan.flags] = orjson.dumps(
+                        [f.as_json() for f in plan.flags]
+                    ).decode()
+                capas += (
+                    number,
+                    plan.period,
+                    plan.customer_key,
+                    plan.customer,
+                    plan.customer_code,
+                    plan.department,
+                    flags,
+                    plan.comments,
+                    issued_on,
+                    due_on,
                 )
-                _append(conn, number, CapaEvent("issued", issue_date, by))
-            # a link can only appear with a new CAPA
-            for later, earlier in repeat_links(self._capas(conn)) if created else []:
-                conn.execute("UPDATE capas SET repeat_of = ? WHERE number = ?", (earlier, later))
-                _append(
+                new.append(_Recorded(number, *slot, flags, None))
+            if new:
+                _insert_many(
                     conn,
-                    earlier,
-                    CapaEvent("escalated", issue_date, by, f"repeat problem: {later}"),
+                    "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
+                    "department, flags, comments, issue_date, due_date)",
+                    10,
+                    capas,
+                    99,
                 )
-        records = {(c.period, c.customer_key, c.department): c for c in self.capas()}
-        return [records[p.period, p.customer_key, p.department] for p in plans], created
+                issued = CapaEvent("issued", issue_date, by)
+                _append_many(conn, [(c.number, issued) for c in new])
+                # a link can only appear with a new CAPA
+                links = repeat_links(_repeat_candidates(known + new))
+                conn.executemany(
+                    "UPDATE capas SET repeat_of = ? WHERE number = ?",
+                    [(earlier, later) for later, earlier in links],
+                )
+                _append_many(
+                    conn,
+                    [
+                        (
+                            earlier,
+                            CapaEvent("escalated", issue_date, by, f"repeat problem: {later}"),
+                        )
+                        for later, earlier in links
+                    ],
+                )
+        slots = [(p.period, p.customer_key, p.department) for p in plans]
+        return [IssuedCapa(numbers[s], *s) for s in slots], len(new)
 
     def capas(self, period: str | None = None) -> list[CapaRecord]:
         return self._capas(self.conn, period)
@@ -824,15 +860,16 @@ class Store:
     def _capas(conn: sqlite3.Connection, period: str | None = None) -> list[CapaRecord]:
         where = " WHERE c.period = ?" if period else ""
         args = (period,) if period else ()
+        read = _Reader()
         history: dict[str, list[CapaEvent]] = {}
         for row in conn.execute(
             f"SELECT {_EVENT_COLUMNS} FROM capa_events e JOIN capas c USING (number){where} "
             "ORDER BY e.id",
             args,
         ):
-            history.setdefault(str(row[0]), []).append(_event(row))
+            history.setdefault(str(row[0]), []).append(read.event(row))
         rows = conn.execute(f"SELECT {_CAPA_COLUMNS} FROM capas c{where} ORDER BY number", args)
-        return [_capa(row, history.get(str(row[0]), [])) for row in rows]
+        return [read.capa(row, history.get(str(row[0]), [])) for row in rows]
 
     def record_sent(
         self, period: str, sent: list[tuple[Customer, str, str]], sent_on: date, reply_by: date
@@ -938,7 +975,8 @@ class Store:
         events = self.conn.execute(
             f"SELECT {_EVENT_COLUMNS} FROM capa_events e WHERE number = ? ORDER BY id", (number,)
         )
-        return [_capa(found[0], [_event(row) for row in events])]
+        read = _Reader()
+        return [read.capa(found[0], [read.event(row) for row in events])]
 
     def capa_step(
         self,
@@ -1174,64 +1212,166 @@ _CAPA_COLUMNS = (
 _EVENT_COLUMNS = "e.number, e.step, e.on_date, e.by, e.text, e.verdict, e.evidence, e.recorded_at"
 
 
-def _event(row: tuple[object, ...]) -> CapaEvent:
-    _, step, on, by, text, verdict, evidence, recorded_at = row
-    return CapaEvent(
-        step=str(step),
-        on=date.fromisoformat(str(on)) if on else None,
-        by=str(by),
-        text=None if text is None else str(text),
-        verdict=None if verdict is None else str(verdict),
-        evidence=orjson.loads(str(evidence)) if evidence else None,
-        recorded_at=None if recorded_at is None else str(recorded_at),
+def _append(conn: sqlite3.Connection, number: str, e: CapaEvent) -> None:
+    _append_many(conn, [(number, e)])
+
+
+def _append_many(conn: sqlite3.Connection, steps: list[tuple[str, CapaEvent]]) -> None:
+    """`_append` of many (number, step) in one executemany, in their order; a step given for
+    many CAPAs (`issued`) is turned into values once."""
+    values: dict[int, tuple[object, ...]] = {}
+    rows: list[object] = []
+    for number, e in steps:
+        done = values.get(id(e))
+        if done is None:
+            done = values[id(e)] = (
+                e.step,
+                e.on.isoformat() if e.on else None,
+                e.by,
+                e.text,
+                e.verdict,
+                orjson.dumps(e.evidence).decode() if e.evidence is not None else None,
+                e.recorded_at,
+            )
+        rows.append(number)
+        rows += done
+    _insert_many(
+        conn,
+        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence, recorded_at)",
+        8,
+        rows,
+        124,
     )
 
 
-def _append(conn: sqlite3.Connection, number: str, e: CapaEvent) -> None:
-    conn.execute(
-        "INSERT INTO capa_events (number, step, on_date, by, text, verdict, evidence, "
-        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+def _repeat_candidates(capas: list[_Recorded]) -> list[_Recorded]:
+    """The CAPAs repeat linking needs to see, in number order: those of a period whose previous
+    period has CAPAs too, and those of that previous period (a link joins a CAPA to one of the
+    period right before its own). Periods are parsed once each, not once a CAPA."""
+    periods = {c.period for c in capas}
+    previous = {p: str(parse_period(p).previous()) for p in periods}
+    linked = {p for p in periods if previous[p] in periods}
+    wanted = linked | {previous[p] for p in linked}
+    return sorted((c for c in capas if c.period in wanted), key=lambda c: c.number)
+
+
+def _serial(text: str) -> int:
+    """The serial of a CAPA number after its `CAPA-<period>-` prefix, read as SQLite's
+    CAST(... AS INTEGER) reads it (its leading digits, 0 for none)."""
+    digits = len(text) - len(text.lstrip("0123456789"))
+    return int(text[:digits]) if digits else 0
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """What ensure_capas reads of a recorded CAPA: its slot, and its flags as stored, parsed
+    only when repeat linking compares two of them."""
+
+    number: str
+    period: str
+    customer_key: str
+    department: str
+    flags_json: str
+    repeat_of: str | None
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        return _flags(self.flags_json)
+
+
+def _flags(text: object) -> tuple[Flag, ...]:
+    return tuple(
+        Flag(f["type"], f.get("item"), f.get("level"), f.get("total"))
+        for f in orjson.loads(str(text))
+    )
+
+
+class _Reader:
+    """Reads CAPA and history rows into records. What repeats among many CAPAs (their
+    `issued` step, dates, flags, the state a history leads to) is made once and shared: a
+    report reads every CAPA, tens of thousands of them at 100k customers. All of it is
+    immutable but a judged step's evidence, which is never shared."""
+
+    def __init__(self) -> None:
+        self.events: dict[tuple[object, ...], CapaEvent] = {}
+        self.days: dict[object, date] = {}
+        self.flags: dict[object, tuple[Flag, ...]] = {}
+        self.words: dict[object, str] = {}
+        # by the ids of a history's steps, all alive (in the histories) while reading
+        self.states: dict[tuple[int, ...], tuple[tuple[CapaEvent, ...], CapaState]] = {}
+
+    def day(self, text: object) -> date:
+        found = self.days.get(text)
+        if found is None:
+            found = self.days[text] = date.fromisoformat(str(text))
+        return found
+
+    def word(self, text: object) -> str:
+        return self.words.setdefault(text, str(text))
+
+    def event(self, row: tuple[object, ...]) -> CapaEvent:
+        _, step, on, by, text, verdict, evidence, recorded_at = row
+        key = row[1:]
+        found = self.events.get(key) if evidence is None else None
+        if found is not None:
+            return found
+        made = CapaEvent(
+            step=self.word(step),
+            on=self.day(on) if on else None,
+            by=self.word(by),
+            text=None if text is None else str(text),
+            verdict=None if verdict is None else str(verdict),
+            evidence=orjson.loads(str(evidence)) if evidence else None,
+            recorded_at=None if recorded_at is None else str(recorded_at),
+        )
+        if evidence is None:
+            self.events[key] = made
+        return made
+
+    def capa(self, row: tuple[object, ...], history: list[CapaEvent]) -> CapaRecord:
         (
             number,
-            e.step,
-            e.on.isoformat() if e.on else None,
-            e.by,
-            e.text,
-            e.verdict,
-            orjson.dumps(e.evidence).decode() if e.evidence is not None else None,
-            e.recorded_at,
-        ),
-    )
-
-
-def _capa(row: tuple[object, ...], history: list[CapaEvent]) -> CapaRecord:
-    (number, period, key, customer, code, department, flags, comments, issued, due, repeat_of) = row
-    state = derive(history)
-    return CapaRecord(
-        number=str(number),
-        period=str(period),
-        customer_key=str(key),
-        customer=str(customer),
-        customer_code=code if code is None else str(code),
-        department=str(department),
-        flags=tuple(
-            Flag(f["type"], f.get("item"), f.get("level"), f.get("total"))
-            for f in orjson.loads(str(flags))
-        ),
-        comments=comments if comments is None else str(comments),
-        issue_date=date.fromisoformat(str(issued)),
-        due_date=date.fromisoformat(str(due)),
-        status=state.status,
-        action=state.action,
-        closed_on=state.closed_on,
-        verified_on=state.verified_on,
-        note=state.note,
-        reopen_reason=state.reopen_reason,
-        effectiveness=state.effectiveness,
-        evidence=state.evidence,
-        repeat_of=None if repeat_of is None else str(repeat_of),
-        history=tuple(history),
-    )
+            period,
+            key,
+            customer,
+            code,
+            department,
+            flags,
+            comments,
+            issued,
+            due,
+            repeat_of,
+        ) = row
+        ids = tuple(map(id, history))
+        known = self.states.get(ids)
+        if known is None:
+            known = self.states[ids] = (tuple(history), derive(history))
+        steps, state = known
+        shared = self.flags.get(flags)
+        if shared is None:
+            shared = self.flags[flags] = _flags(flags)
+        return CapaRecord(
+            number=str(number),
+            period=self.word(period),
+            customer_key=str(key),
+            customer=str(customer),
+            customer_code=code if code is None else str(code),
+            department=self.word(department),
+            flags=shared,
+            comments=comments if comments is None else str(comments),
+            issue_date=self.day(issued),
+            due_date=self.day(due),
+            status=state.status,
+            action=state.action,
+            closed_on=state.closed_on,
+            verified_on=state.verified_on,
+            note=state.note,
+            reopen_reason=state.reopen_reason,
+            effectiveness=state.effectiveness,
+            evidence=state.evidence,
+            repeat_of=None if repeat_of is None else str(repeat_of),
+            history=steps,
+        )
 
 
 MIGRATED_BY = "(carried over from schema 5)"

@@ -406,3 +406,48 @@ def test_text_sorts_in_the_same_order_on_both_backends(db: Db) -> None:
         sent = [(Customer(code, f"客户{code}", "zh"), "zh", f"{code}.xlsx") for code in "aBc"]
         store.record_sent("2024H1", sent, date(2024, 6, 1), date(2024, 6, 15))
         assert [s["customer_code"] for s in store.sent_forms("2024H1")] == ["B", "a", "c"]
+
+
+def test_capas_ensured_at_once_are_numbered_per_period_in_plan_order(db: Db) -> None:
+    """Many CAPAs in one call: numbered per period in plan order, after the numbers in use, a
+    slot planned twice gets one CAPA, a rerun changes nothing, and repeats are linked."""
+    from datetime import date
+
+    from csat.capa import CapaPlan
+    from csat.models import Flag
+
+    low = (Flag("low_score", None, None, 60.0),)
+
+    def plan(period: str, who: str, department: str = "质量部") -> CapaPlan:
+        return CapaPlan(period, f"code:{who}", who, who, department, low, None)
+
+    issued, due = date(2024, 7, 1), date(2024, 7, 15)
+    with Store.open(db) as store:
+        first, made = store.ensure_capas([plan("2024H1", "A")], issued, due)
+        assert made == 1 and [c.number for c in first] == ["CAPA-2024H1-001"]
+        plans = [
+            plan("2024H2", "A"),
+            plan("2024H1", "B"),
+            plan("2024H1", "A"),  # already issued
+            plan("2024H1", "C", "销售部"),
+            plan("2024H1", "B"),  # planned twice
+        ]
+        numbers, made = store.ensure_capas(plans, issued, due)
+        assert made == 3
+        assert [c.number for c in numbers] == [
+            "CAPA-2024H2-001",
+            "CAPA-2024H1-002",
+            "CAPA-2024H1-001",
+            "CAPA-2024H1-003",
+            "CAPA-2024H1-002",
+        ]
+        assert [(c.period, c.customer_key, c.department) for c in numbers] == [
+            (p.period, p.customer_key, p.department) for p in plans
+        ]
+        records = {c.number: c for c in store.capas()}
+        assert records["CAPA-2024H2-001"].repeat_of == "CAPA-2024H1-001"
+        assert [e.step for e in records["CAPA-2024H1-001"].history] == ["issued", "escalated"]
+        assert [e.step for e in records["CAPA-2024H1-003"].history] == ["issued"]
+        assert records["CAPA-2024H1-003"].department == "销售部"
+        assert store.ensure_capas(plans, issued, due) == (numbers, 0)
+        assert store.capas() == list(records.values())
