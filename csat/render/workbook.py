@@ -1131,20 +1131,15 @@ class StatisticsWorkbook:
         ]
         widths: list[float] = [12, 10, 10, *[8] * len(grades), 22, 12]
         self._header("segments", heads, widths)
-        for s in v.segments:
+        formats = [None, None, fmt["one"], *[fmt["pct"]] * len(grades), None, fmt["pct"]]
+
+        def segment_row(s: PeriodStats) -> list[Any]:
             worst = self._label("item", s.pareto[0].item) if s.pareto else None
-            self._write_row(
-                "segments",
-                [
-                    s.period,
-                    s.responses,
-                    s.mean_total,
-                    *(s.grade_shares[g] for g in grades),
-                    worst,
-                    s.flagged_share,
-                ],
-                [None, None, fmt["one"], *[fmt["pct"]] * len(grades), None, fmt["pct"]],
-            )
+            grade_shares = (s.grade_shares[g] for g in grades)
+            return [s.period, s.responses, s.mean_total, *grade_shares, worst, s.flagged_share]
+
+        for s in v.segments:
+            self._write_row("segments", segment_row(s), formats)
         if v.site_segments:  # the same figures per site, below the classes
             self.rows["segments"] += 1
             sub = [t("site", L), *heads[1:]]
@@ -1152,19 +1147,7 @@ class StatisticsWorkbook:
             self.ws["segments"].set_row(self.rows["segments"], lines * LINE_HEIGHT + 4)
             self._write_row("segments", sub, [fmt["head"]] * len(heads))
             for s in v.site_segments:
-                worst = self._label("item", s.pareto[0].item) if s.pareto else None
-                self._write_row(
-                    "segments",
-                    [
-                        s.period,
-                        s.responses,
-                        s.mean_total,
-                        *(s.grade_shares[g] for g in grades),
-                        worst,
-                        s.flagged_share,
-                    ],
-                    [None, None, fmt["one"], *[fmt["pct"]] * len(grades), None, fmt["pct"]],
-                )
+                self._write_row("segments", segment_row(s), formats)
 
     def _trend(self, v: ReportView) -> None:
         L, fmt = self.lang, self.fmt
