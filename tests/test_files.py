@@ -143,3 +143,15 @@ def test_a_missing_path_is_still_a_usage_error(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="does not exist"):
         list(discover([str(tmp_path / "nope.xlsx")]))
+
+
+def test_an_empty_folder_is_said_not_passed_over(tmp_path: Path) -> None:
+    """An inbox with nothing (or only lock and hidden files) in it: the user is told, instead
+    of a bare "0 scored" that reads as if its replies had been looked at."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "~$a.xlsx").write_bytes(b"lock")
+    files, skipped = _found(inbox)
+    assert files == [] and skipped == {str(inbox): "a folder with no survey files in it"}
+    shutil.copy(FORM, inbox / "ok.xlsx")
+    assert _found(inbox) == ([str(inbox / "ok.xlsx")], {})

@@ -84,7 +84,12 @@ def discover(
             yield Skipped(shown_name(given), f"cannot be read: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(mode):
-            yield from _walk(path, given, ignore)
+            seen = False
+            for entry in _walk(path, given, ignore):
+                seen = True
+                yield entry
+            if not seen:  # said, so an empty inbox is not read as "0 scored" without a word
+                yield Skipped(shown_name(given), "a folder with no survey files in it")
         elif path.name.startswith("~$"):
             continue
         elif (why := _not_regular(mode)) is not None:
