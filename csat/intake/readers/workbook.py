@@ -121,8 +121,9 @@ def _sheets(
 ) -> Iterator[Sheet | SheetRefused]:
     try:
         xls = _xls_scans(path, limits) if fmt == "xls" else None
-        streamed = pkg is not None and fmt in ("xlsx", "xlsm")
-        streamer = _Streamer(pkg.zf, limits) if pkg is not None and streamed else None
+        streamer = (
+            _Streamer(pkg.zf, limits) if pkg is not None and fmt in ("xlsx", "xlsm") else None
+        )
         for index, name in enumerate(wb.sheet_names):
             if streamer is not None and pkg is not None:
                 got = _streamed(streamer, pkg, name, index, len(wb.sheet_names))
