@@ -99,10 +99,14 @@ SCORE_NEEDS_NOT = (
     "holidays",
     "scipy",
     "jieba",
+    "csat.store",  # a dry run records nothing
+    "sqlite3",
 )
 
 
-def test_scoring_one_form_loads_no_pool_writer_template_or_xml_parser(tmp_path: Path) -> None:
+def test_scoring_one_form_loads_no_pool_writer_template_xml_parser_or_store(
+    tmp_path: Path,
+) -> None:
     rows = form_rows("东莞精密", dict.fromkeys(range(7), 1))
     path = write_workbook(tmp_path / "form.xlsx", {"表": rows})
     argv = ["csat", "score", "--dry-run", "--json", "--period", "2024H1", str(path)]

@@ -102,7 +102,6 @@ def score(
     """
     from csat.parallel import default_jobs
     from csat.pipeline import iter_outcomes, record_outcomes
-    from csat.store import Store, default_db_path
 
     with _errors():
         the_period = parse_period(period) if period else None
@@ -123,6 +122,8 @@ def score(
                     paths, loaded.rules, the_period, files, scale=scale, today=today, jobs=jobs
                 )
             else:
+                from csat.store import Store, default_db_path  # a dry run opens no store
+
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
                 outcomes = record_outcomes(
