@@ -1,38 +1,31 @@
 """Scoring rules: `config/weights.yaml` -> a validated, frozen `Rules` object (SPEC §2).
 
-Validation happens in two steps inside pydantic: field types and unknown keys first, then the
-cross-field rules (weights sum to 100, points tables, grade bands, alias clashes). Every problem is
-reported at once with the YAML file, line and field it concerns.
+The rules are plain frozen dataclasses, built by a fast validator of this module that accepts a
+file only when every value already has its exact type and meets every constraint and cross-field
+rule (weights sum to 100, points tables, grade bands, alias clashes). Any other file goes to the
+pydantic models of csat.config_schema, which coerce what they may and report every problem at
+once with the YAML file, line and field it concerns. So a valid file is read without importing
+pydantic (~0.1 s of every command's start, issue 12), and an invalid one gets pydantic's
+messages, as before; tests/test_config_fast.py checks that both paths give equal rules.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
 
 from csat.errors import ConfigError, ConfigProblem, RulesInvalid
 from csat.text import normalize, normalize_label
-
-Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-NonEmptyAliases = Annotated[list[str], Field(min_length=1)]
 
 SITE_MAX = 40  # a plant's short name: it heads columns and goes in a folder name
 
@@ -49,67 +42,9 @@ def site_problem(name: str) -> str | None:
     return None
 
 
-def _site(name: str) -> str:
-    problem = site_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return name
-
-
-SiteName = Annotated[str, AfterValidator(_site)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Labels(_Strict):
-    zh: str = Field(description="Label printed on Chinese forms and reports (simplified).")
-    en: str = Field(description="Label printed on English forms and reports.")
-
-
-class Level(_Strict):
-    number: int = Field(ge=1, le=5, description="The plain number 1-5 that also means this level.")
-    labels: Labels = Field(description="How forms and reports print this level.")
-
-
 class PlainNumbers(StrEnum):
     level = "level"
     position = "position"
-
-
-class Scale(_Strict):
-    description: str = Field(default="", description="Where this scale is used, for people.")
-    words: dict[Key, NonEmptyAliases] = Field(
-        description="Level key -> the words of this scale for it (zh-Hans, zh-Hant, en). "
-        "A word means its level only on a sheet read on this scale."
-    )
-    numbers: PlainNumbers = Field(
-        default=PlainNumbers.level,
-        description="What a plain number means: `level` (5 = the level numbered 5), or "
-        "`position` (1 = the first word listed here, as in a platform's export by option "
-        "number). A `position` scale is used only when pinned (--scale or `scale:`).",
-    )
-
-
-class Item(_Strict):
-    labels: Labels = Field(description="How forms and reports print this item.")
-    weight: float = Field(gt=0, description="Share of the total, in points; weights sum to 100.")
-    points: dict[Key, float] = Field(
-        description="Points for each level key; the top level = weight."
-    )
-    department: Key = Field(description="Key of the department that owns this item's CAPAs.")
-    aliases: NonEmptyAliases = Field(description="Column headers and form labels for this item.")
-
-
-class Flags(_Strict):
-    low_score_below: float = Field(
-        default=70, ge=0, le=100, description="A rounded total under this is flagged low_score."
-    )
-    flag_levels: list[Key] = Field(
-        default=["dissatisfied", "very_dissatisfied"],
-        description="An item rated at one of these levels is flagged dissatisfied_item.",
-    )
 
 
 class MissingItems(StrEnum):
@@ -125,172 +60,146 @@ class Cadence(StrEnum):
     year = "year"
 
 
-class Headers(_Strict):
-    customer: NonEmptyAliases = Field(description="Headers/labels of the customer name.")
-    customer_code: NonEmptyAliases = Field(description="Headers/labels of the customer code.")
-    date: NonEmptyAliases = Field(description="Headers/labels of the reply date.")
-    comments: NonEmptyAliases = Field(description="Headers/labels of the comments.")
-    rating: NonEmptyAliases = Field(
-        description="Header of a form's rating column (when a form has no level columns)."
-    )
-    submitted: list[str] = Field(
-        default_factory=list,
-        description="Submission-time columns of survey platforms: the reply date when a sheet "
-        "has no date column.",
-    )
-    recommend: list[str] = Field(
-        default_factory=list,
-        description="The 0-10 'would you recommend us' question (NPS): reported beside the "
-        "score, never part of it. Found inside a longer question too.",
-    )
-    ignore: list[str] = Field(
-        default_factory=list,
-        description="Columns known to hold no answer (platform metadata, the respondent's own "
-        "name or e-mail, a clerk's totals): never the customer, never an item.",
-    )
-
-
-class Marks(_Strict):
-    ticked: NonEmptyAliases = Field(description="Cell texts that mark a level column as chosen.")
-    unticked: list[str] = Field(description="Cell texts that mean 'not chosen' (blank always is).")
-    unanswered: list[str] = Field(description="Rating texts that mean the item was not answered.")
-
-
 class DateOrder(StrEnum):
     ambiguous = "ambiguous"
     day_first = "day_first"
     month_first = "month_first"
 
 
-class Dates(_Strict):
-    order: DateOrder = Field(
-        default=DateOrder.ambiguous,
-        description="How to read 12/06/2024: day_first (12 June), month_first (6 December), or "
-        "ambiguous (refused where the date decides the period).",
-    )
-    earliest: date = Field(
-        default=date(1990, 1, 1), description="A reply date or period before this is a typo."
-    )
-    latest_years_ahead: int = Field(
-        default=1, ge=0, le=50, description="A reply date this many years after today is a typo."
-    )
+# The classes below carry the fields and defaults of the models of the same name in
+# csat.config_schema (where each field's meaning and constraints are written, for the JSON
+# schema); a default keeps the type pydantic leaves it (70, not 70.0).
 
 
-class Limits(_Strict):
-    max_member_bytes: int = Field(
-        default=2 * 1024**3, gt=0, description="A workbook part inflating beyond this is rejected."
-    )
-    max_ratio: float = Field(
-        default=100, gt=1, description="A part inflating more than this ratio and beyond..."
-    )
-    ratio_applies_above_bytes: int = Field(
-        default=10 * 1024**2, ge=0, description="...this many bytes is rejected before parsing."
-    )
-    max_sheet_cells: int = Field(
-        default=16_000_000,
-        gt=0,
-        description="A sheet whose used range (first to last cell) spans more cells is refused "
-        "before it is loaded: a stray far cell would otherwise take all memory.",
-    )
-    max_text_bytes: int = Field(
-        default=256 * 1024**2,
-        gt=0,
-        description="A .csv/.tsv/.txt file larger than this is refused unread.",
-    )
+class _Rule:
+    """Shared by every rules class: pydantic's model_dump, for callers that edit a copy."""
+
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        dumped = _dump(self, mode == "json")
+        assert isinstance(dumped, dict)
+        return dumped
 
 
-class Capa(_Strict):
-    due_working_days: int = Field(
-        default=10, ge=1, le=250, description="A CAPA is due this many working days after issue."
-    )
-    holidays_country: str = Field(
-        default="CN",
-        pattern=r"^[A-Z]{2}$",
-        description="Public-holiday calendar (ISO country code) for working days.",
-    )
-    extra_holidays: list[date] = Field(
-        default_factory=list, description="Company days off beyond the public calendar."
-    )
-    makeup_workdays: list[date] = Field(
-        default_factory=list,
-        description="Weekend days worked (调休) beyond those the public calendar knows.",
-    )
+@dataclass(frozen=True, kw_only=True)
+class Labels(_Rule):
+    zh: str
+    en: str
 
 
-class Survey(_Strict):
-    form_number: str = Field(default="QR-BD-012", description="Form number printed on surveys.")
-    revision: str = Field(
-        default="A/1", description="Form revision; returned forms of another revision are refused."
-    )
-    company: Labels = Field(
-        default=Labels(zh="本公司", en="Our company"), description="Company name on the forms."
-    )
-    reply_days: int = Field(
-        default=14, ge=1, le=365, description="Reply-by date = issue date + this many days."
-    )
+@dataclass(frozen=True, kw_only=True)
+class Level(_Rule):
+    number: int
+    labels: Labels
 
 
-class Comments(_Strict):
-    keywords: dict[Key, list[str]] = Field(
-        default_factory=dict,
-        description="Item key -> words that show a comment speaks about that item, besides the "
-        "item's labels and aliases (e.g. delivery_date: [交期, 延期, late]).",
-    )
+@dataclass(frozen=True, kw_only=True)
+class Scale(_Rule):
+    description: str = ""
+    words: dict[str, list[str]]
+    numbers: PlainNumbers = PlainNumbers.level
 
 
-class Rules(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Item(_Rule):
+    labels: Labels
+    weight: float
+    points: dict[str, float]
+    department: str
+    aliases: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flags(_Rule):
+    low_score_below: float = 70
+    flag_levels: list[str] = field(default_factory=lambda: ["dissatisfied", "very_dissatisfied"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Headers(_Rule):
+    customer: list[str]
+    customer_code: list[str]
+    date: list[str]
+    comments: list[str]
+    rating: list[str]
+    submitted: list[str] = field(default_factory=list)
+    recommend: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Marks(_Rule):
+    ticked: list[str]
+    unticked: list[str]
+    unanswered: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dates(_Rule):
+    order: DateOrder = DateOrder.ambiguous
+    earliest: date = date(1990, 1, 1)
+    latest_years_ahead: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits(_Rule):
+    max_member_bytes: int = 2 * 1024**3
+    max_ratio: float = 100
+    ratio_applies_above_bytes: int = 10 * 1024**2
+    max_sheet_cells: int = 16_000_000
+    max_text_bytes: int = 256 * 1024**2
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capa(_Rule):
+    due_working_days: int = 10
+    holidays_country: str = "CN"
+    extra_holidays: list[date] = field(default_factory=list)
+    makeup_workdays: list[date] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Survey(_Rule):
+    form_number: str = "QR-BD-012"
+    revision: str = "A/1"
+    company: Labels = Labels(zh="本公司", en="Our company")
+    reply_days: int = 14
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comments(_Rule):
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rules(_Rule):
     """The scoring rules of SPEC §2, as written in config/weights.yaml."""
 
-    version: Literal[1] = Field(description="Format version of this file.")
-    levels: dict[Key, Level] = Field(description="Rating levels, best first.")
-    items: dict[Key, Item] = Field(description="Survey items with weights and points.")
-    departments: dict[Key, Labels] = Field(description="Departments that own CAPAs.")
-    overall_department: Key = Field(
-        default="sales", description="Department that owns low_score CAPAs."
-    )
-    grades: dict[Annotated[str, Field(pattern=r"^[A-Z]$")], float] = Field(
-        description="Grade -> lower bound of its band, best grade first; the last is 0."
-    )
-    flags: Flags = Field(default_factory=Flags, description="Flag rules.")
-    missing_items: MissingItems = Field(
-        default=MissingItems.rescale,
-        description="What an unanswered item does: rescale|zero|reject.",
-    )
-    min_answered_weight: float = Field(
-        default=60, ge=0, le=100, description="Under rescale, less answered weight is rejected."
-    )
-    cadence: Cadence = Field(
-        default=Cadence.half_year, description="Period a reply date falls in without --period."
-    )
-    scales: dict[Key, Scale] = Field(
-        description="Rating scales; each sheet is read on the one that fits its words (SPEC §3)."
-    )
-    scale: Key | None = Field(
-        default=None, description="Read every sheet on this scale instead of choosing per sheet."
-    )
-    dates: Dates = Field(default_factory=Dates, description="Reading reply dates.")
-    headers: Headers = Field(description="Header and label aliases for import.")
-    marks: Marks = Field(description="Tick marks and 'not answered' texts.")
-    limits: Limits = Field(
-        default_factory=Limits, description="Resource limits for reading input files."
-    )
-    capa: Capa = Field(default_factory=Capa, description="Corrective-action (CAPA) settings.")
-    survey: Survey = Field(default_factory=Survey, description="Blank survey forms (csat survey).")
-    comments: Comments = Field(
-        default_factory=Comments, description="Tagging customers' comments to items."
-    )
-    site: SiteName = Field(
-        default="",
-        description="Site (plant) the replies scored with this file are recorded for, unless "
-        "csat score --site says otherwise; empty: no site.",
-    )
+    version: Literal[1]
+    levels: dict[str, Level]
+    items: dict[str, Item]
+    departments: dict[str, Labels]
+    overall_department: str = "sales"
+    grades: dict[str, float]
+    flags: Flags = field(default_factory=Flags)
+    missing_items: MissingItems = MissingItems.rescale
+    min_answered_weight: float = 60
+    cadence: Cadence = Cadence.half_year
+    scales: dict[str, Scale]
+    scale: str | None = None
+    dates: Dates = field(default_factory=Dates)
+    headers: Headers
+    marks: Marks
+    limits: Limits = field(default_factory=Limits)
+    capa: Capa = field(default_factory=Capa)
+    survey: Survey = field(default_factory=Survey)
+    comments: Comments = field(default_factory=Comments)
+    site: str = ""
 
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> Rules:
-        problems = _rule_problems(self)
-        if problems:
-            raise RulesInvalid(problems)
-        return self
+    @classmethod
+    def model_validate(cls, data: Any) -> Rules:
+        """Rules from data shaped like weights.yaml (pydantic's name, for callers that edit a
+        copy); raises ConfigError as a file would."""
+        return _validate(data, "<rules>", {})
 
     # Lookup tables built once per Rules object; intake uses them per cell.
     @cached_property
@@ -329,7 +238,7 @@ class Rules(_Strict):
         or ignore."""
         return {
             normalize_label(alias): name
-            for name, aliases in self.headers.model_dump().items()
+            for name, aliases in _header_aliases(self.headers).items()
             for alias in aliases
         }
 
@@ -352,8 +261,285 @@ class Rules(_Strict):
         return list(self.grades)[-1]
 
 
+_HEADER_FIELDS = tuple(f.name for f in fields(Headers))
+
+
+def _header_aliases(headers: Any) -> dict[str, list[str]]:
+    """Header field -> its aliases, in field order (of a Headers, or of its pydantic model)."""
+    return {name: getattr(headers, name) for name in _HEADER_FIELDS}
+
+
+def _dump(value: Any, as_json: bool) -> Any:
+    if isinstance(value, _Rule):
+        return {f.name: _dump(getattr(value, f.name), as_json) for f in fields(value)}  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        return {k: _dump(v, as_json) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dump(v, as_json) for v in value]
+    if as_json and isinstance(value, StrEnum):
+        return value.value
+    if as_json and isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path: plain data whose every value is already what the models would make of it.
+
+
+class _Refused(Exception):
+    """The fast path does not take this value: pydantic's models decide (and explain)."""
+
+
+Check = Callable[[Any], Any]
+
+_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_GRADE = re.compile(r"[A-Z]")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str or _SURROGATE.search(value):  # not UTF-8: pydantic decides
+        raise _Refused
+    return value
+
+
+def _matching(pattern: re.Pattern[str]) -> Check:
+    def check(value: Any) -> str:
+        if type(value) is not str or not pattern.fullmatch(value):
+            raise _Refused
+        return value
+
+    return check
+
+
+def _whole(low: int | None = None, high: int | None = None, above: int | None = None) -> Check:
+    """An int (not a bool, not a float) within the bounds."""
+
+    def check(value: Any) -> int:
+        if type(value) is not int:
+            raise _Refused
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _Refused
+        if above is not None and value <= above:
+            raise _Refused
+        return value
+
+    return check
+
+
+def _number(
+    low: float | None = None, high: float | None = None, above: float | None = None
+) -> Check:
+    """An int or float as a float (as pydantic makes it), within the bounds; an int too big
+    to be a float exactly, a bool or a NaN against a bound goes to pydantic."""
+
+    def check(given: Any) -> float:
+        if type(given) is int:
+            if abs(given) > 2**53:
+                raise _Refused
+            value = float(given)
+        elif type(given) is float:
+            value = given
+        else:
+            raise _Refused
+        bounded = low is not None or high is not None or above is not None
+        if bounded and math.isnan(value):
+            raise _Refused
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _Refused
+        if above is not None and value <= above:
+            raise _Refused
+        return value
+
+    return check
+
+
+def _day(value: Any) -> date:
+    if type(value) is not date:  # a datetime is a date too: pydantic decides on it
+        raise _Refused
+    return value
+
+
+def _choice(enum: type[StrEnum]) -> Check:
+    def check(value: Any) -> StrEnum:
+        if type(value) is not str or value not in enum._value2member_map_:
+            raise _Refused
+        return enum(value)
+
+    return check
+
+
+def _list(item: Check, min_length: int = 0) -> Check:
+    def check(value: Any) -> list[Any]:
+        if type(value) is not list or len(value) < min_length:
+            raise _Refused
+        return [item(v) for v in value]
+
+    return check
+
+
+def _mapping(key: Check, item: Check) -> Check:
+    def check(value: Any) -> dict[Any, Any]:
+        if type(value) is not dict:
+            raise _Refused
+        return {key(k): item(v) for k, v in value.items()}
+
+    return check
+
+
+def _optional(item: Check) -> Check:
+    def check(value: Any) -> Any:
+        return None if value is None else item(value)
+
+    return check
+
+
+def _one(value: Any) -> int:
+    if type(value) is not int or value != 1:
+        raise _Refused
+    return value
+
+
+def _site_name(value: Any) -> str:
+    if type(value) is not str or site_problem(value) is not None:
+        raise _Refused
+    return value
+
+
+def _model(cls: type[_Rule]) -> Check:
+    """A mapping of exactly the class's fields (the required ones present) -> an instance."""
+    required = {
+        f.name
+        for f in fields(cls)  # type: ignore[arg-type]
+        if f.default is MISSING and f.default_factory is MISSING
+    }
+
+    def check(value: Any) -> _Rule:
+        checks = _CHECKS[cls]
+        if type(value) is not dict or not required <= value.keys() <= checks.keys():
+            raise _Refused  # not a mapping, a required key missing, or an unknown key
+        return cls(**{name: checks[name](v) for name, v in value.items()})
+
+    return check
+
+
+_key, _aliases, _texts = _matching(_KEY), _list(_text, min_length=1), _list(_text)
+
+# What each field takes: the constraints of csat.config_schema's models, as plain checks.
+_CHECKS: dict[type[_Rule], dict[str, Check]] = {}
+_CHECKS[Labels] = {"zh": _text, "en": _text}
+_CHECKS[Level] = {"number": _whole(1, 5), "labels": _model(Labels)}
+_CHECKS[Scale] = {
+    "description": _text,
+    "words": _mapping(_key, _aliases),
+    "numbers": _choice(PlainNumbers),
+}
+_CHECKS[Item] = {
+    "labels": _model(Labels),
+    "weight": _number(above=0),
+    "points": _mapping(_key, _number()),
+    "department": _key,
+    "aliases": _aliases,
+}
+_CHECKS[Flags] = {"low_score_below": _number(0, 100), "flag_levels": _list(_key)}
+_CHECKS[Headers] = {
+    name: _aliases
+    if name in ("customer", "customer_code", "date", "comments", "rating")
+    else _texts
+    for name in _HEADER_FIELDS
+}
+_CHECKS[Marks] = {"ticked": _aliases, "unticked": _texts, "unanswered": _texts}
+_CHECKS[Dates] = {
+    "order": _choice(DateOrder),
+    "earliest": _day,
+    "latest_years_ahead": _whole(0, 50),
+}
+_CHECKS[Limits] = {
+    "max_member_bytes": _whole(above=0),
+    "max_ratio": _number(above=1),
+    "ratio_applies_above_bytes": _whole(0),
+    "max_sheet_cells": _whole(above=0),
+    "max_text_bytes": _whole(above=0),
+}
+_CHECKS[Capa] = {
+    "due_working_days": _whole(1, 250),
+    "holidays_country": _matching(_COUNTRY),
+    "extra_holidays": _list(_day),
+    "makeup_workdays": _list(_day),
+}
+_CHECKS[Survey] = {
+    "form_number": _text,
+    "revision": _text,
+    "company": _model(Labels),
+    "reply_days": _whole(1, 365),
+}
+_CHECKS[Comments] = {"keywords": _mapping(_key, _texts)}
+_CHECKS[Rules] = {
+    "version": _one,
+    "levels": _mapping(_key, _model(Level)),
+    "items": _mapping(_key, _model(Item)),
+    "departments": _mapping(_key, _model(Labels)),
+    "overall_department": _key,
+    "grades": _mapping(_matching(_GRADE), _number()),
+    "flags": _model(Flags),
+    "missing_items": _choice(MissingItems),
+    "min_answered_weight": _number(0, 100),
+    "cadence": _choice(Cadence),
+    "scales": _mapping(_key, _model(Scale)),
+    "scale": _optional(_key),
+    "dates": _model(Dates),
+    "headers": _model(Headers),
+    "marks": _model(Marks),
+    "limits": _model(Limits),
+    "capa": _model(Capa),
+    "survey": _model(Survey),
+    "comments": _model(Comments),
+    "site": _site_name,
+}
+_RULES = _model(Rules)
+
+
+def fast_rules(data: Any) -> Rules | None:
+    """The rules `data` holds when every value is already of its type and within its bounds
+    and no cross-field rule is broken, else None (pydantic's models then coerce or explain).
+    Must stay equal to csat.config_schema's result wherever it answers."""
+    try:
+        rules = _RULES(data)
+    except _Refused:
+        return None
+    assert isinstance(rules, Rules)
+    return None if _rule_problems(rules) else rules
+
+
+def _validate(data: Any, shown: str, marks: Marks_) -> Rules:
+    """Rules from parsed YAML: the fast path, else pydantic's models (their messages, located
+    by `marks`)."""
+    rules = fast_rules(data)
+    if rules is not None:
+        return rules
+    from pydantic import ValidationError
+
+    from csat import config_schema
+
+    try:
+        model = config_schema.Rules.model_validate(data)
+    except ValidationError as exc:
+        found = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+        raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in found]) from None
+    except RulesInvalid as exc:
+        raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in exc.problems]) from None
+    light = config_schema.light(model)
+    assert isinstance(light, Rules)
+    return light
+
+
 def _rule_problems(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
-    """Every cross-field rule of SPEC §2 that `r` breaks, with the path of the field."""
+    """Every cross-field rule of SPEC §2 that `r` breaks, with the path of the field (`r` a
+    Rules, or csat.config_schema's model of it: the same attributes)."""
     out: list[tuple[tuple[str | int, ...], str]] = []
     numbers = sorted(lv.number for lv in r.levels.values())
     if numbers != list(range(1, len(numbers) + 1)):
@@ -433,7 +619,7 @@ def _alias_clashes(r: Rules) -> list[tuple[tuple[str | int, ...], str]]:
     out: list[tuple[tuple[str | int, ...], str]] = []
     groups: list[tuple[str, Mapping[str, list[str]], Any]] = [
         ("items", {k: v.aliases for k, v in r.items.items()}, normalize_label),
-        ("headers", r.headers.model_dump(), normalize_label),
+        ("headers", _header_aliases(r.headers), normalize_label),
     ]
     seen_labels: dict[str, tuple[str, str]] = {}
     for section, aliases_by_key, norm in groups:
@@ -478,11 +664,15 @@ class LoadedRules:
 
     @property
     def sha256(self) -> str:
+        import hashlib  # only for what names the rules: a dry run's --json does not
+
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def packaged_data_dir() -> Path:
     """Folder holding the shipped config/ and templates/ (inside the wheel, or the repo root)."""
+    from importlib import resources
+
     inside = Path(str(resources.files("csat"))) / "_data"
     if (inside / "config").is_dir():
         return inside
@@ -524,14 +714,7 @@ def parse_rules(text: str, shown: str) -> Rules:
         raise ConfigError(problems)
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(shown, 1, 1, "", "expected a mapping of settings")])
-    try:
-        rules = Rules.model_validate(data)
-    except ValidationError as exc:
-        found = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
-        raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in found]) from None
-    except RulesInvalid as exc:
-        raise ConfigError([_locate(shown, marks, loc, msg) for loc, msg in exc.problems]) from None
-    return rules
+    return _validate(data, shown, marks)
 
 
 def _message(error: Any) -> str:
@@ -616,8 +799,8 @@ def _compose(
             return None
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
+            field = ".".join(map(str, path))
             for key_node, value_node in node.value:
-                field = ".".join(map(str, path))
                 if not isinstance(key_node, yaml.ScalarNode):
                     message = "a key must be plain text, not a list or mapping"
                     problems.append(problem(key_node.start_mark, field, message))
@@ -635,7 +818,7 @@ def _compose(
         if isinstance(node, yaml.SequenceNode):
             return [build(child, (*path, i)) for i, child in enumerate(node.value)]
         try:
-            return _scalar(node)
+            return _scalar(node, constructor)
         except ValueError:  # e.g. an int of more digits than Python converts (4300)
             field = ".".join(map(str, path))
             problems.append(problem(node.start_mark, field, "number too long to be a number"))
@@ -645,7 +828,11 @@ def _compose(
             problems.append(problem(node.start_mark, field, _tag_refused(node.tag)))
             return None
 
-    data = build(root, ())
+    constructor = yaml.SafeLoader("")  # one for the file's scalars (was one per scalar)
+    try:
+        data = build(root, ())
+    finally:
+        constructor.dispose()
     return data, marks, problems
 
 
@@ -663,17 +850,22 @@ def _tag_refused(tag: str) -> str:
     return f"the tag {shown} is not allowed in weights.yaml: write the plain value"
 
 
-def _scalar(node: yaml.Node) -> Any:
-    """Construct one scalar the way the safe loader would (ints, floats, bools, strings)."""
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _scalar(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    """Construct one scalar the way the safe loader would (ints, floats, bools, strings). A
+    string is the node's text (what SafeConstructor.construct_yaml_str returns): most of a
+    weights.yaml, so it is taken without the constructor's dispatch."""
+    if node.tag == _STR_TAG:
+        return node.value
+    return loader.construct_object(node, deep=True)
 
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema of weights.yaml, for editor completion and checking."""
-    schema = Rules.model_json_schema()
+    from csat.config_schema import Rules as RulesModel
+
+    schema = RulesModel.model_json_schema()
     schema["title"] = "csat scoring rules (config/weights.yaml)"
     return schema

@@ -6,13 +6,16 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csat.config import LoadedRules, Rules
 from csat.intake import InputFile, discover, read_file
 from csat.models import Outcome, Rejection, Response, ScoreRun, Skipped
 from csat.periods import Period
 from csat.scoring import Scorer
-from csat.store import ImportResult, Store, file_sha256
+
+if TYPE_CHECKING:  # the store is imported by what records: a dry run never opens one
+    from csat.store import ImportResult, Store
 
 Progress = Callable[[int, int, str], None]  # files done, files total, current file
 
@@ -121,6 +124,8 @@ def record_outcomes(
     order, by this process whatever `jobs` reads them, for `site` ('' for none). A file
     imported before is not read again: it comes back as Skipped with the earlier import
     named."""
+    from csat.store import ImportResult
+
     options = ReadOptions(period, scale, today)
     db = store.path.resolve()
     own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
@@ -161,6 +166,8 @@ def record_outcomes(
 
 
 def _sha256(item: InputFile) -> str | OSError:
+    from csat.store import file_sha256
+
     try:
         return file_sha256(item.path)
     except OSError as exc:

@@ -6,8 +6,6 @@ One module per command group (score, inspect, report, survey and chase, capa, im
 and init) over common.py, the shared options and helpers; this one builds the app from them.
 """
 
-from __future__ import annotations
-
 import sys
 from inspect import cleandoc
 from typing import Annotated

@@ -1,7 +1,5 @@
 """csat capa: list, show, close, verify, reopen and remind the corrective actions."""
 
-from __future__ import annotations
-
 import getpass
 import json
 import sys
@@ -43,7 +41,7 @@ capa_app = typer.Typer(
 )
 
 
-def _capa_store(db: str | None) -> Store:
+def _capa_store(db: str | None) -> "Store":
     from csat.store import Store, default_db_path
 
     return Store.open(db or default_db_path(), create=False)
@@ -307,7 +305,7 @@ def _department_label(rules: Any, key: str) -> str:
     return f"{d.zh} {d.en}" if d else key
 
 
-def _flags_text(c: CapaRecord, rules: Any) -> str:
+def _flags_text(c: "CapaRecord", rules: Any) -> str:
     parts = []
     for f in c.flags:
         if f.type == "low_score":
@@ -319,7 +317,7 @@ def _flags_text(c: CapaRecord, rules: Any) -> str:
     return ", ".join(parts)
 
 
-def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
+def _capa_json(c: "CapaRecord", today: date) -> dict[str, Any]:
     return {
         "number": c.number,
         "period": c.period,
@@ -345,18 +343,18 @@ def _capa_json(c: CapaRecord, today: date) -> dict[str, Any]:
     }
 
 
-def _status_text(c: CapaRecord) -> str:
+def _status_text(c: "CapaRecord") -> str:
     return "closed, ready to verify" if c.ready_to_verify else c.status
 
 
-def _verdict_text(c: CapaRecord) -> str:
+def _verdict_text(c: "CapaRecord") -> str:
     if c.effectiveness is None:
         return "—"
     colour = "green" if c.effectiveness == "effective" else "red"
     return f"[{colour}]{c.effectiveness}[/{colour}]"
 
 
-def _event_text(e: CapaEvent, rules: Any) -> str:
+def _event_text(e: "CapaEvent", rules: Any) -> str:
     from csat.capa import evidence_text
 
     """One step of the history in words (customer and user text escaped for Rich)."""
@@ -367,7 +365,7 @@ def _event_text(e: CapaEvent, rules: Any) -> str:
     return _esc(e.text or "")
 
 
-def _print_capa(c: CapaRecord, rules: Any, today: date) -> None:
+def _print_capa(c: "CapaRecord", rules: Any, today: date) -> None:
     table = Table(title=c.number, title_justify="left", show_header=False)
     table.add_column("Field", style="bold")
     table.add_column("Value", overflow="fold")

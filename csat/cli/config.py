@@ -1,8 +1,6 @@
 """csat config (check, schema) and csat init: the scoring rules explained, and a folder set
 up to edit them."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

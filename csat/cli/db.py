@@ -1,7 +1,5 @@
 """csat db: bring a store's schema up to date, and check one, on SQLite or PostgreSQL."""
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Annotated

@@ -1,7 +1,5 @@
 """csat imports: the imports recorded in the store, and removing a wrong one."""
 
-from __future__ import annotations
-
 import json
 import sys
 from datetime import datetime

@@ -1,7 +1,5 @@
 """csat inspect: how each file and sheet is read, without scoring or recording anything."""
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Annotated, Any

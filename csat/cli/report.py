@@ -1,7 +1,5 @@
 """csat report: the statistics workbook of a period, and its summary on the terminal."""
 
-from __future__ import annotations
-
 import json
 import sys
 from datetime import date
@@ -98,7 +96,7 @@ def report(
         _print_report(result)
 
 
-def _print_report(result: ReportResult) -> None:
+def _print_report(result: "ReportResult") -> None:
     v, s = result.view, result.view.stats
     title = f"Report {v.period}" + (f" · site {_esc(v.site)}" if v.site is not None else "")
     table = Table(title=title, title_justify="left", show_header=False)

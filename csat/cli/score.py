@@ -1,8 +1,6 @@
 """csat score: import, score and record returned surveys; the SPEC §7 JSON document, the
 human table and the notices."""
 
-from __future__ import annotations
-
 import json
 import sys
 from collections.abc import Iterator
@@ -102,7 +100,6 @@ def score(
     """
     from csat.parallel import default_jobs
     from csat.pipeline import iter_outcomes, record_outcomes
-    from csat.store import Store, default_db_path
 
     with _errors():
         the_period = parse_period(period) if period else None
@@ -123,6 +120,8 @@ def score(
                     paths, loaded.rules, the_period, files, scale=scale, today=today, jobs=jobs
                 )
             else:
+                from csat.store import Store, default_db_path  # a dry run opens no store
+
                 store = stack.enter_context(Store.open(db or default_db_path()))
                 now = datetime.now().astimezone()
                 outcomes = record_outcomes(
@@ -150,7 +149,7 @@ def score(
         raise typer.Exit(EXIT_PARTIAL if counts["rejected"] else EXIT_OK)
 
 
-def _check_plausible(period: Any, loaded: LoadedRules, today: date) -> None:
+def _check_plausible(period: Any, loaded: "LoadedRules", today: date) -> None:
     """A --period outside the reply dates the rules find plausible is a typo, not a period."""
     dates = loaded.rules.dates
     last = today.year + dates.latest_years_ahead
@@ -198,8 +197,8 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
 
 def _print_human(
     outcomes: Iterator[Any],
-    loaded: LoadedRules,
-    store: Store | None,
+    loaded: "LoadedRules",
+    store: "Store | None",
     show_all: bool = False,
     bar: _ReadProgress | None = None,
     site: str = "",

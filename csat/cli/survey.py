@@ -1,7 +1,5 @@
 """csat survey and csat chase: send the blank forms, then list who has not replied."""
 
-from __future__ import annotations
-
 import json
 import sys
 from datetime import date
