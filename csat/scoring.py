@@ -9,7 +9,15 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from csat.config import MissingItems, Rules
-from csat.models import Flag, ItemScore, Rejection, Response, ScoredResponse, score_fragment
+from csat.models import (
+    Flag,
+    ItemScore,
+    Levels,
+    Rejection,
+    Response,
+    ScoredResponse,
+    score_fragment,
+)
 
 _TENTH = Decimal("0.1")
 # Combinations of levels remembered per Scorer: 7 items x 6 answers could make 280k; the
@@ -53,17 +61,31 @@ class Scorer:
         Everything but the response itself depends only on its levels, and a survey's replies
         fall on few combinations of them: each combination is scored once (issue 12)."""
         ratings = response.ratings
+        if isinstance(ratings, Levels):  # shared by a table's replies: scored once on it
+            got = ratings.scored
+            if got is not None and got[0] is self:
+                combo = got[1]
+            else:
+                combo = self._lookup(response)
+                ratings.scored = (self, combo)
+        else:
+            combo = self._lookup(response)
+        if isinstance(combo, str):
+            src = response.source
+            return Rejection(src.file, src.sheet, response.span, combo)
+        items, total, grade, complete, flags, fragment = combo
+        return ScoredResponse(response, items, total, grade, complete, flags, fragment)
+
+    def _lookup(self, response: Response) -> _Combination | str:
+        """The combination of the response's levels: remembered, or scored now."""
+        ratings = response.ratings
         key = tuple([ratings.get(k) for k in self._keys])
         combo = self._memo.get(key)
         if combo is None:
             combo = self._combination(response)
             if len(self._memo) < MEMO_LIMIT:
                 self._memo[key] = combo
-        if isinstance(combo, str):
-            src = response.source
-            return Rejection(src.file, src.sheet, response.span, combo)
-        items, total, grade, complete, flags, fragment = combo
-        return ScoredResponse(response, items, total, grade, complete, flags, fragment)
+        return combo
 
     def _combination(self, response: Response) -> _Combination | str:
         """The score of one combination of levels, or the reason it cannot be scored."""

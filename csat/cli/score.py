@@ -166,17 +166,18 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
     notices: list[Notice] = []
-    counts = {"scored": 0, "rejected": 0, "flagged": 0}
+    scored = flagged = 0
     stream.write('{"period": ' + json.dumps(period) + ', "scored": [')
-    batch: list[str] = []  # entries written 256 at a time: fewer calls into the text layer
+    batch: list[bytes] = []  # entries written 256 at a time: fewer calls into the text layer
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
-            batch.append(",\n" if counts["scored"] else "\n")
-            batch.append(outcome.json_bytes().decode())
-            counts["scored"] += 1
-            counts["flagged"] += bool(outcome.flags)
-            if len(batch) >= 512:
-                stream.write("".join(batch))
+            batch.append(b",\n" if scored else b"\n")
+            batch.append(outcome.json_bytes())
+            scored += 1
+            if outcome.flags:
+                flagged += 1
+            if len(batch) >= 512:  # decoded a batch at a time, not entry by entry
+                stream.write(b"".join(batch).decode())
                 batch.clear()
         elif isinstance(outcome, Rejection):
             rejected.append(outcome)
@@ -184,8 +185,8 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
             skipped.append(outcome)
         elif isinstance(outcome, Notice):
             notices.append(outcome)
-    stream.write("".join(batch))
-    counts["rejected"] = len(rejected)
+    stream.write(b"".join(batch).decode())
+    counts = {"scored": scored, "rejected": len(rejected), "flagged": flagged}
     rejected_json = json.dumps([r.as_json() for r in rejected], ensure_ascii=False)
     skipped_json = json.dumps([s.as_json() for s in skipped], ensure_ascii=False)
     notices_json = json.dumps([n.as_json() for n in notices], ensure_ascii=False)
