@@ -7,6 +7,9 @@ rounded figure, so what a report shows is what was judged.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import orjson
 
 from csat.config import MissingItems, Rules
 from csat.models import (
@@ -16,7 +19,6 @@ from csat.models import (
     Rejection,
     Response,
     ScoredResponse,
-    score_fragment,
 )
 
 _TENTH = Decimal("0.1")
@@ -54,6 +56,11 @@ class Scorer:
         }
         self._weights = [(key, item.weight) for key, item in rules.items.items()]
         self._keys = list(rules.items)
+        # The JSON of each (item, level) and each item flag, so a combination's fragment is
+        # joined from parts (models.score_fragment's bytes: tests/test_json_path.py).
+        self._item_json = {pair: _member(pair[0], s.as_json()) for pair, s in self._scores.items()}
+        self._unanswered_json = {k: _member(k, self._unanswered.as_json()) for k in self._keys}
+        self._flag_json = {pair: orjson.dumps(f.as_json()) for pair, f in self._flags.items()}
         self._memo: dict[tuple[str | None, ...], _Combination | str] = {}
 
     def score(self, response: Response) -> ScoredResponse | Rejection:
@@ -93,18 +100,23 @@ class Scorer:
         ratings = response.ratings
         items: dict[str, ItemScore] = {}
         flags: list[Flag] = []
+        items_json: list[bytes] = []
+        flags_json: list[bytes] = []
         earned = answered_weight = 0.0
         for key, weight in self._weights:
             level = ratings.get(key)
             if level is None:
                 items[key] = self._unanswered
+                items_json.append(self._unanswered_json[key])
                 continue
             item_score = items[key] = self._scores[key, level]
+            items_json.append(self._item_json[key, level])
             earned += item_score.points  # type: ignore[operator]
             answered_weight += weight
             flag = self._flags.get((key, level))
             if flag is not None:
                 flags.append(flag)
+                flags_json.append(self._flag_json[key, level])
         complete = answered_weight >= 100 - 1e-9
         if not complete:
             problem = _incomplete_problem(response, rules, answered_weight)
@@ -114,16 +126,29 @@ class Scorer:
                 earned = 100 * earned / answered_weight
         total = round_half_up(earned)
         if total < rules.flags.low_score_below:
-            flags.insert(0, Flag("low_score", total=total))
+            low = Flag("low_score", total=total)
+            flags.insert(0, low)
+            flags_json.insert(0, orjson.dumps(low.as_json()))
         grade = rules.grade_for(total)
-        return (
-            items,
-            total,
-            grade,
-            complete,
-            tuple(flags),
-            score_fragment(items, total, grade, complete, flags),
+        fragment = b"".join(
+            (
+                b'"total":',
+                orjson.dumps(total),
+                b',"grade":',
+                orjson.dumps(grade),
+                b',"complete":true,"items":{' if complete else b',"complete":false,"items":{',
+                b",".join(items_json),
+                b'},"flags":[',
+                b",".join(flags_json),
+                b"]",
+            )
         )
+        return items, total, grade, complete, tuple(flags), fragment
+
+
+def _member(key: str, value: Any) -> bytes:
+    """`"key":value` as orjson writes it inside an object."""
+    return orjson.dumps({key: value})[1:-1]
 
 
 def score(response: Response, rules: Rules) -> ScoredResponse | Rejection:

@@ -169,3 +169,20 @@ def test_shared_ratings_and_lazy_cells_behave_as_the_plain_ones(rules: Rules) ->
     assert cells.get("rohs") == "F12" and cells.get("service") is None
     assert pickle.loads(pickle.dumps(cells)) == cells
     assert repr(cells) == repr({"quality": "E12", "rohs": "F12"})
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_json_written_to_a_byte_stream_is_the_text_written_to_a_text_stream(
+    tmp_path: Path, rules: Rules, encoding: str
+) -> None:
+    """Under a UTF-8 stdout the entries go to its byte layer as they are; other encodings
+    get them through the text layer. Either way the document is the same text."""
+    outcomes = _outcomes(_table(tmp_path / "returns.xlsx"), rules, "2024H1", columnar=True)
+    text = _document(outcomes, rules, "2024H1")
+    scorer = Scorer(rules)
+    scored = [scorer.score(o) if isinstance(o, Response) else o for o in outcomes]
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    _write_json(stream, "2024H1", iter(scored))
+    assert raw.getvalue().decode(encoding) == text
+    assert orjson.loads(text)["summary"]["scored"] >= 12

@@ -3,9 +3,10 @@ human table and the notices."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
@@ -168,6 +169,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     notices: list[Notice] = []
     scored = flagged = 0
     stream.write('{"period": ' + json.dumps(period) + ', "scored": [')
+    put = _bytes_writer(stream)
     batch: list[bytes] = []  # entries written 256 at a time: fewer calls into the text layer
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
@@ -176,8 +178,8 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
             scored += 1
             if outcome.flags:
                 flagged += 1
-            if len(batch) >= 512:  # decoded a batch at a time, not entry by entry
-                stream.write(b"".join(batch).decode())
+            if len(batch) >= 512:
+                put(b"".join(batch))
                 batch.clear()
         elif isinstance(outcome, Rejection):
             rejected.append(outcome)
@@ -185,7 +187,7 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
             skipped.append(outcome)
         elif isinstance(outcome, Notice):
             notices.append(outcome)
-    stream.write(b"".join(batch).decode())
+    put(b"".join(batch))
     counts = {"scored": scored, "rejected": len(rejected), "flagged": flagged}
     rejected_json = json.dumps([r.as_json() for r in rejected], ensure_ascii=False)
     skipped_json = json.dumps([s.as_json() for s in skipped], ensure_ascii=False)
@@ -195,6 +197,21 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     stream.write(f'"summary": {json.dumps(counts)}}}\n')
     stream.flush()
     return counts
+
+
+def _bytes_writer(stream: TextIO) -> Callable[[bytes], object]:
+    """Write UTF-8 entries as they are: straight to the byte layer under a UTF-8 text stream
+    (after what the text layer holds), else decoded a batch at a time."""
+    raw = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None) or ""
+    if raw is None or codecs.lookup(encoding).name != "utf-8":
+        return lambda data: stream.write(data.decode())
+
+    def put(data: bytes) -> None:
+        stream.flush()
+        raw.write(data)
+
+    return put
 
 
 def _print_human(

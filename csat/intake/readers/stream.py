@@ -240,11 +240,8 @@ _PARTS = re.compile(
     rb'((?:\s+[\w:]+="[^"]*")*)\s*(?:/>|>(?:<v>([^<]*)</v>|<is><t>([^<&]*)</t></is>|(.*?))</c>)$',
     re.S,
 )
-_ODD = (
-    re.compile(rb'<c(?=[\s>/])(?! r="[A-Z])'),
-    re.compile(rb":(?:c|row|v|is|f|t|r|rPh)[\s>/]"),
-    re.compile(rb"<!"),
-)
+_ODD_CELL = re.compile(rb'<c(?=[\s>/])(?! r="[A-Z])')
+_ODD_PREFIX = re.compile(rb":(?:c|row|v|is|f|t|r|rPh)[\s>/]")
 _INLINE = b' t="inlineStr"><is><t>'
 _INLINE_END = b"</t></is></c>"
 _NUMBER = b' t="n"><v>'
@@ -403,7 +400,11 @@ class SheetReader:
                 body_at = max(chunk.find(b"<sheetData"), 0)
                 chunk = chunk[body_at:]
                 first = False
-            if any(p.search(chunk) for p in _ODD):
+            if (
+                b"<!" in chunk  # a comment, CDATA
+                or (b":" in chunk and _ODD_PREFIX.search(chunk))  # memchr first: ~7x cheaper
+                or _ODD_CELL.search(chunk)
+            ):
                 raise Unsupported("a cell or element written otherwise")
             expected = chunk.count(b'<c r="')
             for piece in chunk.split(b"</row>"):
@@ -418,10 +419,12 @@ class SheetReader:
                 if r <= row_no:
                     raise Unsupported("rows out of order")
                 values = list(map(memo_get, raws))
-                if None in values:
-                    values = [
-                        cell(raw) if v is None else v for v, raw in zip(values, raws, strict=True)
-                    ]
+                misses = values.count(None)
+                if misses:  # the row's unique cells (its No., name, code): converted in place
+                    i = 0
+                    for _ in range(misses):
+                        i = values.index(None, i)
+                        values[i] = cell(raws[i])
                 if _EMPTY in values or _UNCALC in values:
                     got = self._sparse(r, letters, values)
                     if got is None:
@@ -436,7 +439,7 @@ class SheetReader:
                     left, right, pad, gather = layout
                     if gather is not None:
                         values.append("")
-                        row = pad + list(gather(values))
+                        row = pad + list(gather(values)) if left else list(gather(values))
                     else:
                         row = pad + values if left else values
                 if left < lo:
