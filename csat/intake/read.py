@@ -377,7 +377,7 @@ class _Settle:
             levels = tuple(map(lookup, knowns, values(row)))
             ratings = combos.get(levels, _NEW)
             if ratings is _NEW:
-                if len(combos) >= _MEMO_MAX:
+                if len(combos) >= _COMBOS_MAX:
                     combos.clear()
                 ratings = combos[levels] = _levels(keys, levels)
             customer = row[customer_col]
@@ -457,7 +457,10 @@ class _Settle:
         return got
 
 
-_MEMO_MAX = 65_536
+_MEMO_MAX = 65_536  # distinct date cells and comments remembered
+# Combinations of levels kept as shared Levels (~450 bytes each): a real survey's replies fall
+# on a few thousand; beyond, they are made again (the Scorer still remembers their scores).
+_COMBOS_MAX = 16_384
 
 
 def _levels(keys: list[str], levels: tuple[Any, ...]) -> Levels | None:
