@@ -6,6 +6,7 @@ construction cost is most of the per-row budget. Treat them as read-only all the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,6 +26,46 @@ class Source:
         return {"file": self.file, "sheet": self.sheet, "row": self.row}
 
 
+class RowCells(Mapping[str, str]):
+    """A table row's item cells (item key -> `F12`), named when asked for: the store asks once
+    per recorded rating, a dry run never, so a row costs one small object, not seven strings
+    and a dict (issue 12). Equal to the plain dict of the same cells."""
+
+    __slots__ = ("_letters", "_row")
+
+    def __init__(self, letters: Mapping[str, str], row: str) -> None:
+        self._letters = letters  # item key -> column letters, shared by the sheet's rows
+        self._row = row
+
+    def __getitem__(self, key: str) -> str:
+        return self._letters[key] + self._row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._letters)
+
+    def __len__(self) -> int:
+        return len(self._letters)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+class Levels(dict[str, str | None]):
+    """Ratings (item key -> level key) shared by every reply of a table that gave the same
+    levels. Read-only by contract, like the records: a Scorer keeps its result for the
+    combination on it (`scored`), so a row's score is one attribute read (issue 12)."""
+
+    __slots__ = ("scored",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.scored: tuple[object, Any] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (to and from --jobs workers) as its levels alone, never with a Scorer.
+        return (Levels, (dict(self),))
+
+
 @dataclass(slots=True)
 class Response:
     """One customer's answers as read from a file, ratings already matched to level keys."""
@@ -36,7 +77,7 @@ class Response:
     ratings: dict[str, str | None]  # item key -> level key, None when unanswered
     comments: str | None
     source: Source
-    cells: dict[str, str] = field(default_factory=dict)  # item key -> cell it was read from
+    cells: Mapping[str, str] = field(default_factory=dict)  # item key -> cell it was read from
     span: str | None = None  # cells of the whole response, for rejections about all of it
     recommend: int | None = None  # 0-10 "would you recommend us", when the file asks it (NPS)
 
@@ -93,28 +134,60 @@ class ScoredResponse:
         }
 
     def json_bytes(self) -> bytes:
-        """orjson.dumps(self.as_json()), byte for byte, with the per-combination part (total to
-        flags) serialised once per combination instead of once per response."""
+        """orjson.dumps(self.as_json()), byte for byte (tests/test_json_path.py), assembled from
+        parts: the per-combination part (total to flags) serialised once per combination by
+        the Scorer, the period and date and the source's file and sheet once per value, and
+        only the customer, code, comment and row number per response."""
         fragment = self.fragment
         if fragment is None:
             fragment = score_fragment(self.items, self.total, self.grade, self.complete, self.flags)
         r = self.response
-        head = orjson.dumps(
-            {
-                "customer": r.customer,
-                "customer_code": r.customer_code,
-                "period": r.period,
-                "date": r.date.isoformat() if r.date else None,
-            }
-        )
         src = r.source
-        tail = orjson.dumps(
-            {
-                "comments": r.comments,
-                "source": {"file": src.file, "sheet": src.sheet, "row": src.row},
-            }
+        dated = _DATED.get((r.period, r.date))
+        if dated is None:
+            dated = _remember(_DATED, (r.period, r.date), _dated(r.period, r.date))
+        where = _WHERE.get((src.file, src.sheet))
+        if where is None:
+            where = _remember(_WHERE, (src.file, src.sheet), _where(src.file, src.sheet))
+        return b"".join(
+            (
+                b'{"customer":',
+                _dumps(r.customer),
+                b',"customer_code":',
+                _dumps(r.customer_code),
+                dated,
+                fragment,
+                b',"comments":',
+                _dumps(r.comments),
+                where,
+                b"null}}" if src.row is None else b"%d}}" % src.row,
+            )
         )
-        return b"".join((head[:-1], b",", fragment, b",", tail[1:]))
+
+
+_dumps = orjson.dumps
+_PARTS_MAX = 4096  # distinct (period, date) and (file, sheet) parts remembered
+_DATED: dict[tuple[str, date | None], bytes] = {}
+_WHERE: dict[tuple[str, str | None], bytes] = {}
+
+
+def _remember(memo: dict[Any, bytes], key: Any, value: bytes) -> bytes:
+    if len(memo) >= _PARTS_MAX:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _dated(period: str, day: date | None) -> bytes:
+    """`,"period":…,"date":…,` as orjson writes them inside the entry."""
+    part = orjson.dumps({"period": period, "date": day.isoformat() if day else None})
+    return b"," + part[1:-1] + b","
+
+
+def _where(file: str, sheet: str | None) -> bytes:
+    """`,"source":{"file":…,"sheet":…,"row":` : all of the source but its row number."""
+    part = orjson.dumps({"source": {"file": file, "sheet": sheet, "row": None}})
+    return b"," + part[1 : -len(b"null}}")]
 
 
 def score_fragment(

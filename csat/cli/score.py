@@ -1,9 +1,10 @@
 """csat score: import, score and record returned surveys; the SPEC §7 JSON document, the
 human table and the notices."""
 
+import codecs
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
@@ -165,17 +166,19 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
     notices: list[Notice] = []
-    counts = {"scored": 0, "rejected": 0, "flagged": 0}
+    scored = flagged = 0
     stream.write('{"period": ' + json.dumps(period) + ', "scored": [')
-    batch: list[str] = []  # entries written 256 at a time: fewer calls into the text layer
+    put = _bytes_writer(stream)
+    batch: list[bytes] = []  # entries written 256 at a time: fewer calls into the text layer
     for outcome in outcomes:
         if isinstance(outcome, ScoredResponse):
-            batch.append(",\n" if counts["scored"] else "\n")
-            batch.append(outcome.json_bytes().decode())
-            counts["scored"] += 1
-            counts["flagged"] += bool(outcome.flags)
+            batch.append(b",\n" if scored else b"\n")
+            batch.append(outcome.json_bytes())
+            scored += 1
+            if outcome.flags:
+                flagged += 1
             if len(batch) >= 512:
-                stream.write("".join(batch))
+                put(b"".join(batch))
                 batch.clear()
         elif isinstance(outcome, Rejection):
             rejected.append(outcome)
@@ -183,8 +186,8 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
             skipped.append(outcome)
         elif isinstance(outcome, Notice):
             notices.append(outcome)
-    stream.write("".join(batch))
-    counts["rejected"] = len(rejected)
+    put(b"".join(batch))
+    counts = {"scored": scored, "rejected": len(rejected), "flagged": flagged}
     rejected_json = json.dumps([r.as_json() for r in rejected], ensure_ascii=False)
     skipped_json = json.dumps([s.as_json() for s in skipped], ensure_ascii=False)
     notices_json = json.dumps([n.as_json() for n in notices], ensure_ascii=False)
@@ -193,6 +196,21 @@ def _write_json(stream: TextIO, period: str | None, outcomes: Iterator[Any]) -> 
     stream.write(f'"summary": {json.dumps(counts)}}}\n')
     stream.flush()
     return counts
+
+
+def _bytes_writer(stream: TextIO) -> Callable[[bytes], object]:
+    """Write UTF-8 entries as they are: straight to the byte layer under a UTF-8 text stream
+    (after what the text layer holds), else decoded a batch at a time."""
+    raw = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None) or ""
+    if raw is None or codecs.lookup(encoding).name != "utf-8":
+        return lambda data: stream.write(data.decode())
+
+    def put(data: bytes) -> None:
+        stream.flush()
+        raw.write(data)
+
+    return put
 
 
 def _print_human(

@@ -10,18 +10,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
+from typing import Any
 
 from csat.config import Rules
 from csat.errors import UsageError
-from csat.intake.cells import is_blank
+from csat.intake.cells import as_text, is_blank
 from csat.intake.dates import BadDate, parse_date
 from csat.intake.files import InputFile
 from csat.intake.form import FormLayout, find_form, read_form
 from csat.intake.grid import Sheet
 from csat.intake.raw import RawResponse
 from csat.intake.readers import SheetRefused, UnreadableWorkbook, open_book
-from csat.intake.table import TablePlan, find_table, plan_table, read_table
-from csat.models import Notice, Rejection, Response, Skipped
+from csat.intake.scales import BadRating
+from csat.intake.table import (
+    TablePlan,
+    TableRows,
+    find_table,
+    plan_table,
+    read_table,
+    recommend_answer,
+    replies,
+)
+from csat.models import Levels, Notice, Rejection, Response, RowCells, Skipped, Source
 from csat.periods import Period, parse_period, period_of
 from csat.text import normalize
 
@@ -38,9 +49,11 @@ def read_file(
     *,
     scale: str | None = None,
     today: date | None = None,
+    columnar: bool = True,
 ) -> Iterator[Read]:
     """Every response, rejection and notice of one input file, in sheet and row order.
-    `scale` pins the rating scale (else chosen per sheet); `today` bounds plausible dates."""
+    `scale` pins the rating scale (else chosen per sheet); `today` bounds plausible dates.
+    `columnar=False` reads tables by the general path alone (the reference for tests)."""
     shown = item.shown
     try:
         book = open_book(item.path, rules.limits)
@@ -63,7 +76,8 @@ def read_file(
             if not any(not is_blank(v) for row in sheet.rows for v in row):
                 continue  # Excel's empty Sheet2, Sheet3
             any_data = True
-            for got in _read_sheet(sheet, rules, shown, scale):
+            settle = _Settle(rules, period, today) if own is None and columnar else None
+            for got in _read_sheet(sheet, rules, shown, scale, settle):
                 if not isinstance(got, RawResponse):
                     yield got
                     continue
@@ -83,13 +97,18 @@ def read_file(
 
 
 def _read_sheet(
-    sheet: Sheet, rules: Rules, file: str, scale: str | None
-) -> Iterator[RawResponse | Rejection | Notice]:
+    sheet: Sheet, rules: Rules, file: str, scale: str | None, settle: _Settle | None = None
+) -> Iterator[RawResponse | Response | Rejection | Notice]:
+    """A sheet's raw replies, rejections and notices; a table's replies finished already
+    (by `settle`, the columnar path) when given one."""
     layout = find_table(sheet, rules)
     if layout is not None:
         plan = plan_table(sheet, layout, rules, scale)
         yield from table_notices(sheet, plan, rules, file)
-        yield from read_table(sheet, plan, rules, file)
+        if settle is not None:
+            yield from settle.table(sheet, plan, file)
+        else:
+            yield from read_table(sheet, plan, rules, file)
         return
     form = find_form(sheet, rules, scale)
     if form is not None:
@@ -311,3 +330,148 @@ def finish(
         cells=raw.cells,
         span=raw.span,
     )
+
+
+_NEW: Any = object()
+
+
+class _Settle:
+    """The columnar hot path of a table (issue 12): `finish(read_table(...))`, the same
+    replies, rejections and notices in the same order, with each row costing only its
+    customer, code, comment, row number and a few dict lookups. Per sheet, each item column's
+    distinct values were mapped to levels once (plan_table); here each combination of levels
+    becomes one shared `Levels` (scored once by the Scorer), each distinct date cell is parsed
+    and given its period once, each distinct comment is checked once. A row that is anything
+    but plain (a refused cell, a bad or missing date, a long name or comment, a recommend
+    answer that is not one) is read by the general path, `TableRows.raw` and `finish`, so
+    every message stays theirs. tests/test_json_path.py holds both paths to the same output."""
+
+    def __init__(self, rules: Rules, period: Period | None, today: date | None) -> None:
+        self.rules, self.period, self.today = rules, period, today
+        self._dates: dict[tuple[type, Any], tuple[date | None, str] | None] = {}
+        self._comments: dict[str, str | None] = {}
+
+    def table(
+        self, sheet: Sheet, plan: TablePlan, file: str
+    ) -> Iterator[Response | Rejection | Notice]:
+        rules, period, today = self.rules, self.period, self.today
+        rows = TableRows(sheet, plan, rules, file)
+        columns = rows.columns
+        general = rows.raw
+        if not all(known for *_, known in columns):  # a column read cell by cell
+            for r, row in replies(sheet, plan):
+                yield from finish(general(r, row), rules, period, today=today)
+            return
+        keys = [key for key, *_ in columns]
+        knowns = [known or {} for *_, known in columns]
+        values = itemgetter(*(col for _, col, *_ in columns))  # MIN_ITEMS >= 2: a tuple
+        lookup = dict.__getitem__
+        combos: dict[tuple[Any, ...], Levels | None] = {}
+        dates, comments = self._dates, self._comments
+        when_of, comment_of = self._when, self._comment
+        customer_col, code_col = rows.customer_col, rows.code_col
+        date_col, comments_col, recommend_col = rows.date_col, rows.comments_col, rows.recommend_col
+        letters, first, last = rows.letters, rows.first_letter, rows.last_letter
+        name, r0 = sheet.name, sheet.first_row
+        for r, row in replies(sheet, plan):
+            levels = tuple(map(lookup, knowns, values(row)))
+            ratings = combos.get(levels, _NEW)
+            if ratings is _NEW:
+                if len(combos) >= _COMBOS_MAX:
+                    combos.clear()
+                ratings = combos[levels] = _levels(keys, levels)
+            customer = row[customer_col]
+            if ratings is None or customer.__class__ is not str:
+                yield from finish(general(r, row), rules, period, today=today)
+                continue
+            customer = customer.strip()
+            if not customer or len(customer) > MAX_NAME_CHARS:
+                yield from finish(general(r, row), rules, period, today=today)
+                continue
+            value = row[date_col] if date_col is not None else None
+            when = dates.get((value.__class__, value), _NEW)
+            if when is _NEW:
+                when = when_of(value)
+            if when is None:
+                yield from finish(general(r, row), rules, period, today=today)
+                continue
+            if comments_col is None:
+                comment = None
+            else:
+                value = row[comments_col]
+                if value is None:
+                    comment = None
+                elif value.__class__ is str:
+                    comment = comments.get(value, _NEW)
+                    if comment is _NEW:
+                        comment = comment_of(value)
+                else:
+                    comment = _comment_text(as_text(value), rules)
+                if comment is not None and len(comment) > MAX_COMMENT_CHARS:
+                    yield from finish(general(r, row), rules, period, today=today)
+                    continue
+            recommend = None
+            if recommend_col is not None and not is_blank(row[recommend_col]):
+                recommend = recommend_answer(row[recommend_col])
+                if recommend is None:
+                    yield from finish(general(r, row), rules, period, today=today)
+                    continue
+            number = r0 + r + 1
+            n = str(number)
+            yield Response(
+                customer,
+                as_text(row[code_col]) if code_col is not None else None,
+                when[0],
+                when[1],
+                ratings,
+                comment,
+                Source(file, name, number),
+                RowCells(letters, n),
+                f"{first}{n}:{last}{n}",
+                recommend,
+            )
+
+    def _when(self, value: Any) -> tuple[date | None, str] | None:
+        """A date cell's date and period as `finish` settles them, None when `finish` would
+        say something about it (rejection or notice); remembered per distinct cell value."""
+        got: tuple[date | None, str] | None = None
+        try:
+            day = parse_date(value, self.rules.dates, self.today)
+        except BadDate:
+            pass
+        else:
+            if self.period is not None:
+                got = (day, str(self.period))
+            elif day is not None:
+                got = (day, _period_name(day, self.rules.cadence.value))
+        if len(self._dates) >= _MEMO_MAX:
+            self._dates.clear()
+        self._dates[(value.__class__, value)] = got
+        return got
+
+    def _comment(self, value: str) -> str | None:
+        got = _comment_text(as_text(value), self.rules)
+        if len(self._comments) >= _MEMO_MAX:
+            self._comments.clear()
+        self._comments[value] = got
+        return got
+
+
+_MEMO_MAX = 65_536  # distinct date cells and comments remembered
+# Combinations of levels kept as shared Levels (~450 bytes each): a real survey's replies fall
+# on a few thousand; beyond, they are made again (the Scorer still remembers their scores).
+_COMBOS_MAX = 16_384
+
+
+def _levels(keys: list[str], levels: tuple[Any, ...]) -> Levels | None:
+    """One combination of a table's levels as shared ratings; None when a cell is refused."""
+    if any(isinstance(v, BadRating) for v in levels):
+        return None
+    return Levels(zip(keys, levels, strict=True))
+
+
+def _comment_text(comments: str | None, rules: Rules) -> str | None:
+    """A comment as `finish` keeps it: a platform's (空) or 无 is no comment (not cut)."""
+    if comments is not None and normalize(comments[:20]) in rules.unanswered:
+        return None
+    return comments

@@ -266,10 +266,17 @@ class TablePlan:
 _SUMMARY_WORDS = frozenset(w.replace(" ", "") for w in _SUMMARY)
 # Summary words as typed (simplified, traditional, any case): a cell that holds none of them is
 # not normalised at all, which keeps the check off the per-row cost.
+_SUMMARY_TYPED = sorted(
+    {*_SUMMARY, "總計", "合計", "小計", "匯總", "彙總", "總平均"}, key=len, reverse=True
+)
+# The lookahead on the words' first characters lets the engine skip along a customer's name at
+# C speed instead of trying every word at every character (1.6 -> 0.35 us a name).
 _SUMMARY_HINT = re.compile(
-    "|".join(
-        sorted({*_SUMMARY, "總計", "合計", "小計", "匯總", "彙總", "總平均"}, key=len, reverse=True)
-    ),
+    "(?=["
+    + "".join(sorted({w[0] for w in _SUMMARY_TYPED}))
+    + "])(?:"
+    + "|".join(_SUMMARY_TYPED)
+    + ")",
     re.IGNORECASE,
 )
 _SUMMARY_REST = 3  # 本期平均, 平均得分: at most this many characters beside the summary word
@@ -406,38 +413,62 @@ def _column_map(values: ValueMap, seen: set[Any], label: str) -> dict[Any, str |
 
 
 def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterator[RawResponse]:
-    """One RawResponse per reply row. The per-row hot path: lookups and cell names only."""
-    layout = plan.layout
-    r0, c0 = sheet.first_row, sheet.first_col
-    f = layout.fields
-    customer_col = f["customer"]
-    code_col, comments_col = f.get("customer_code"), f.get("comments")
-    date_col = f.get("date", f.get("submitted"))
-    recommend_col = f.get("recommend")
-    recommend_letter = column_letter(c0 + recommend_col) if recommend_col is not None else ""
-    items = [
-        (key, col, column_letter(c0 + col), rules.items[key].labels.zh)
-        for key, col in layout.items.items()
-    ]
-    first_letter = column_letter(c0 + min(layout.items.values()))
-    last_letter = column_letter(c0 + max(layout.items.values()))
-    customer_letter = column_letter(c0 + customer_col)
-    date_letter = column_letter(c0 + date_col) if date_col is not None else None
-    level = plan.values.level
-    other = {
-        key: other_range_reason(label, plan.other_range[key])
-        for key, _, _, label in items
-        if key in plan.other_range
-    }
-    columns = [
-        (key, col, letter, label, plan.columns.get(key)) for key, col, letter, label in items
-    ]
-    name = sheet.name
-    for r, row in _replies(sheet.rows, plan.reply_rows):
-        n = str(r0 + r + 1)
+    """One RawResponse per reply row (the general path; csat.intake.read's columnar one gives
+    the same replies for the common rows and asks `TableRows.raw` for the others)."""
+    rows = TableRows(sheet, plan, rules, file)
+    raw = rows.raw
+    for r, row in replies(sheet, plan):
+        yield raw(r, row)
+
+
+def replies(sheet: Sheet, plan: TablePlan) -> Iterator[tuple[int, list[Any]]]:
+    """(row index, row) of each reply row of the plan, in order."""
+    return _replies(sheet.rows, plan.reply_rows)
+
+
+class TableRows:
+    """What pass two needs of a sheet, settled once (columns, letters, reasons), and the
+    reading of one reply row. The per-row hot path: lookups and cell names only."""
+
+    def __init__(self, sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> None:
+        layout = plan.layout
+        self.file, self.name = file, sheet.name
+        self.r0 = sheet.first_row
+        c0 = sheet.first_col
+        f = layout.fields
+        self.customer_col = f["customer"]
+        self.code_col, self.comments_col = f.get("customer_code"), f.get("comments")
+        self.date_col = f.get("date", f.get("submitted"))
+        self.recommend_col = f.get("recommend")
+        self.recommend_letter = (
+            column_letter(c0 + self.recommend_col) if self.recommend_col is not None else ""
+        )
+        items = [
+            (key, col, column_letter(c0 + col), rules.items[key].labels.zh)
+            for key, col in layout.items.items()
+        ]
+        self.letters = {key: letter for key, _, letter, _ in items}
+        self.first_letter = column_letter(c0 + min(layout.items.values()))
+        self.last_letter = column_letter(c0 + max(layout.items.values()))
+        self.customer_letter = column_letter(c0 + self.customer_col)
+        self.date_letter = column_letter(c0 + self.date_col) if self.date_col is not None else None
+        self.level = plan.values.level
+        self.other = {
+            key: other_range_reason(label, plan.other_range[key])
+            for key, _, _, label in items
+            if key in plan.other_range
+        }
+        self.columns = [
+            (key, col, letter, label, plan.columns.get(key)) for key, col, letter, label in items
+        ]
+
+    def raw(self, r: int, row: list[Any]) -> RawResponse:
+        """The reply of row index `r`, with a Rejection for each cell that cannot be read."""
+        file, name, other = self.file, self.name, self.other
+        n = str(self.r0 + r + 1)
         ratings: dict[str, str | None] = {}
         problems: list[Rejection] = []
-        for key, col, letter, label, known in columns:
+        for key, col, letter, label, known in self.columns:
             value = row[col]
             if known:
                 got = known[value]
@@ -450,39 +481,41 @@ def read_table(sheet: Sheet, plan: TablePlan, rules: Rules, file: str) -> Iterat
                 problems.append(Rejection(file, name, letter + n, other[key]))
                 continue
             try:
-                ratings[key] = level(value, label)
+                ratings[key] = self.level(value, label)
             except BadRating as exc:
                 problems.append(Rejection(file, name, letter + n, str(exc)))
         recommend = None
+        recommend_col = self.recommend_col
         if recommend_col is not None and not is_blank(row[recommend_col]):
-            recommend = _recommend(row[recommend_col])
+            recommend = recommend_answer(row[recommend_col])
             if recommend is None:
                 problems.append(
                     Rejection(
                         file,
                         name,
-                        recommend_letter + n,
+                        self.recommend_letter + n,
                         f"'{as_text(row[recommend_col])}' is not a 0-10 answer to the recommend "
                         "question: write a whole number from 0 to 10, or leave it empty",
                     )
                 )
-        yield RawResponse(
-            customer=as_text(row[customer_col]),
+        code_col, comments_col, date_col = self.code_col, self.comments_col, self.date_col
+        return RawResponse(
+            customer=as_text(row[self.customer_col]),
             customer_code=as_text(row[code_col]) if code_col is not None else None,
             date_value=row[date_col] if date_col is not None else None,
-            date_cell=date_letter + n if date_letter else None,
+            date_cell=self.date_letter + n if self.date_letter else None,
             ratings=ratings,
             comments=as_text(row[comments_col]) if comments_col is not None else None,
-            source=Source(file, name, r0 + r + 1),
-            cells={key: letter + n for key, _, letter, _ in items},
-            span=f"{first_letter}{n}:{last_letter}{n}",
-            customer_cell=customer_letter + n,
+            source=Source(file, name, self.r0 + r + 1),
+            cells={key: letter + n for key, letter in self.letters.items()},
+            span=f"{self.first_letter}{n}:{self.last_letter}{n}",
+            customer_cell=self.customer_letter + n,
             problems=problems,
             recommend=recommend,
         )
 
 
-def _recommend(value: Any) -> int | None:
+def recommend_answer(value: Any) -> int | None:
     """A 0-10 recommend answer (9, 9.0, "9", "9分"), else None."""
     if isinstance(value, bool):
         return None
