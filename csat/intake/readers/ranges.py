@@ -29,7 +29,7 @@ from functools import lru_cache
 from itertools import chain
 
 from csat.intake.grid import CellError, cell_name
-from csat.intake.readers.package import check_xml_head
+from csat.intake.readers.package import check_xml_head, read_part
 
 _CHUNK = 1 << 20
 
@@ -126,8 +126,9 @@ def _letters(col: int) -> str:
 
 def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
     """Measure the used range of one sheet part; raise UnreadableWorkbook on a DTD in it."""
-    small = zf.getinfo(part).file_size <= _CHUNK  # a form: one read, one chunk (issue 12)
-    chunks = iter((zf.read(part),)) if small else _chunks(zf, part)
+    info = zf.getinfo(part)
+    small = info.file_size <= _CHUNK  # a form: one read, one chunk (issue 12)
+    chunks = iter((read_part(zf, info),)) if small else _chunks(zf, part)
     first = next(chunks, b"")
     check_xml_head(first[:4096], part)
     dim = _DIMENSION.search(first, 0, 4096)
