@@ -34,6 +34,7 @@ _CONTAINABLE_FIELDS = frozenset({"customer", "comments", "customer_code", "recom
 # asks for a recommendation, not a service rating.
 _FIRST_FIELDS = frozenset({"recommend"})
 _CACHE_MAX = 65536  # texts (and bands) remembered per matcher
+_LABEL_MAX = 300  # longer texts are no header or label (HeaderMatcher.text) and not cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class HeaderMatcher:
 
     def text(self, text: str) -> HeaderMatch:
         """One header or label text (产品质量, `1、您对产品质量的满意度`, 客户名称：)."""
-        if len(text) > 300:
+        if len(text) > _LABEL_MAX:
             return NOTHING
         got = self._cache.get(text)
         if got is None:
@@ -136,6 +137,8 @@ class HeaderMatcher:
         its value after a colon (`客户名称：东莞精密`), ("item", key) for an item's, None for
         anything else. Cached per cell text: the form search asks it of every text cell
         (issue 12), and the forms of one survey share all their labels."""
+        if len(value) > _LABEL_MAX:  # a comment, not a label: not held
+            return self._form_label(value)
         got = self._labels.get(value, _UNSEEN)
         if got is _UNSEEN:
             if len(self._labels) >= _CACHE_MAX:
