@@ -155,3 +155,23 @@ def test_an_empty_folder_is_said_not_passed_over(tmp_path: Path) -> None:
     assert files == [] and skipped == {str(inbox): "a folder with no survey files in it"}
     shutil.copy(FORM, inbox / "ok.xlsx")
     assert _found(inbox) == ([str(inbox / "ok.xlsx")], {})
+
+
+def test_the_stores_own_files_are_passed_over_by_name_or_through_a_link(tmp_path: Path) -> None:
+    """The store's files in a folder being read are not inputs, nor a link to one under another
+    name, through a linked folder too; an ordinary file beside them is (the name test that
+    spares resolve() must not change what is ignored)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = inbox / "csat.db"
+    db.write_bytes(b"SQLite format 3\x00")
+    (inbox / "csat.db-wal").write_bytes(b"")
+    (inbox / "alias.xlsx").symlink_to(db)
+    shutil.copy(FORM, inbox / "form.xlsx")
+    (tmp_path / "via").symlink_to(inbox)
+    own = frozenset(db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal"))
+    for folder in (inbox, tmp_path / "via"):
+        got = list(discover([str(folder)], own))
+        files = [Path(g.shown).name for g in got if isinstance(g, InputFile)]
+        skipped = [Path(g.file).name for g in got if isinstance(g, Skipped)]
+        assert files == ["form.xlsx"] and skipped == []

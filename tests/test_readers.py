@@ -678,3 +678,103 @@ def test_a_part_csat_reads_whose_bytes_fail_their_crc_is_a_damaged_file(
     path.write_bytes(bytes(raw))
     with pytest.raises(UnreadableWorkbook, match="damaged"):
         _read(path)
+
+
+@pytest.mark.parametrize(
+    "part", ["xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/worksheets/sheet1.xml"]
+)
+def test_a_part_csat_reads_whose_deflate_stream_is_garbled_is_a_damaged_file(
+    rules: Rules, tmp_path: Path, part: str
+) -> None:
+    """A part csat inflates itself (workbook, relationships, a sheet while its range is
+    measured) whose compressed bytes are garbled is a damaged file, never a crash (zlib's own
+    error was not caught: 'This is a bug in csat')."""
+    cells = "".join(_istr(f"A{r}", f"第{r}行的文字内容") for r in range(1, 40))
+    path = hand_xlsx(tmp_path / "garbled.xlsx", {"S": f'<row r="1">{cells}</row>'})
+    info = zipfile.ZipFile(path).getinfo(part)
+    raw = bytearray(path.read_bytes())
+    name_len, extra_len = struct.unpack_from("<HH", raw, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    for i in range(start + 2, start + min(info.compress_size, 40)):
+        raw[i] ^= 0x5A
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UnreadableWorkbook, match="damaged"):
+        _read(path)
+    got = score_files([str(path)], rules, H1)
+    assert [r.reason for r in got.rejected] == [
+        "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
+    ]
+
+
+def test_a_small_workbook_read_from_memory_gives_what_calamine_gives_from_its_path(
+    tmp_path: Path,
+) -> None:
+    """A file under readers.sniff.WHOLE_BYTES is read once and calamine opens those bytes
+    (issue 12): every sheet's values and offsets are calamine's own from the path."""
+    from python_calamine import CalamineWorkbook
+
+    from csat.intake.readers.sniff import in_memory, sniff_open
+
+    odd = hand_xlsx(
+        tmp_path / "odd.xlsx",
+        {"A": '<row r="3"><c r="C3"><v>2.5</v></c></row>', "B": _istr_row(["x", "产品质量"])},
+    )
+    for path in [*sorted(DATA.glob("*.xlsx")), odd]:
+        fmt, zf = sniff_open(path)
+        assert zf is not None and in_memory(zf) == path.read_bytes()
+        zf.close()
+        _, sheets = _read(path)
+        wb = CalamineWorkbook.from_path(str(path))
+        for sheet in sheets:
+            assert isinstance(sheet, Sheet)
+            ref = wb.get_sheet_by_name(sheet.name)
+            plain = [["" if isinstance(v, CellError) else v for v in r] for r in sheet.rows]
+            assert plain == ref.to_python(skip_empty_area=True), (path.name, sheet.name)
+            assert (sheet.first_row, sheet.first_col) == (ref.start or (0, 0))
+        wb.close()
+
+
+def _istr_row(texts: list[str]) -> str:
+    cells = "".join(_istr(f"{chr(65 + i)}1", t) for i, t in enumerate(texts))
+    return f'<row r="1">{cells}</row>'
+
+
+def test_a_workbook_calamine_cannot_open_says_what_calamine_says_from_its_path(
+    tmp_path: Path,
+) -> None:
+    """From bytes, calamine only says that no format fits; csat then opens the path, so the
+    message names the damage in calamine's words, as before the in-memory read."""
+    from python_calamine import CalamineWorkbook
+
+    path = hand_xlsx(tmp_path / "bad.xlsx", {"S": '<row r="1"><c r="A1"><v>1</v></c></row>'})
+    with zipfile.ZipFile(path) as a, zipfile.ZipFile(tmp_path / "b.xlsx", "w") as b:
+        for info in a.infolist():
+            data = a.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"<sheets>", b"<sheets><sheet name=")
+            b.writestr(info.filename, data)
+    with pytest.raises(Exception) as direct:  # (calamine's own error type)
+        CalamineWorkbook.from_path(str(tmp_path / "b.xlsx"))
+    with pytest.raises(UnreadableWorkbook) as got:
+        _read(tmp_path / "b.xlsx")
+    assert str(direct.value) in str(got.value)
+    assert "Cannot detect" not in str(got.value)
+
+
+def test_a_dtd_in_the_workbook_part_is_refused_every_time_not_remembered_as_read(
+    tmp_path: Path,
+) -> None:
+    """workbook.xml and its relationships are parsed once per content (issue 12): a part
+    refused is refused again in the next file holding it, and the clean one is read."""
+    path = hand_xlsx(tmp_path / "dtd.xlsx", {"S": '<row r="1"><c r="A1"><v>1</v></c></row>'})
+    with zipfile.ZipFile(path) as a, zipfile.ZipFile(tmp_path / "d.xlsx", "w") as b:
+        for info in a.infolist():
+            data = a.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY x "y">]>', 1)
+            b.writestr(info.filename, data)
+    for _ in range(2):
+        with pytest.raises(UnreadableWorkbook, match="DTD"):
+            _read(tmp_path / "d.xlsx")
+        _, [sheet] = _read(path)
+        assert isinstance(sheet, Sheet) and sheet.rows == [[1.0]]

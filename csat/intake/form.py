@@ -15,7 +15,7 @@ from typing import Any
 from csat.config import Rules
 from csat.intake.cells import Marks, UnknownMark, as_text, is_blank
 from csat.intake.grid import Sheet, cell_name
-from csat.intake.headers import HeaderMatcher, matcher_for
+from csat.intake.headers import matcher_for
 from csat.intake.raw import RawResponse
 from csat.intake.scales import (
     BadRating,
@@ -63,17 +63,6 @@ def _numbered_level(value: Any, rules: Rules) -> str | None:
     return rules.level_by_number.get(int(number))
 
 
-def _inline_field(value: Any, matcher: HeaderMatcher) -> str | None:
-    """The field of a cell holding label and value together: `客户名称：东莞精密`."""
-    if not isinstance(value, str):
-        return None
-    for sep in (":", "："):
-        if sep in value:
-            got = matcher.text(value.split(sep, 1)[0])
-            return got.name if got.kind == "field" else None
-    return None
-
-
 def _inline_options(value: Any) -> list[tuple[bool, str]] | None:
     """`☑较满意 □一般` -> [(True, 较满意), (False, 一般)]; None unless two or more boxes."""
     if not isinstance(value, str) or not value.strip():
@@ -98,20 +87,19 @@ def find_form(sheet: Sheet, rules: Rules, pinned: str | None = None) -> FormLayo
     matcher = matcher_for(rules)
     labels: dict[str, tuple[int, int]] = {}
     found: list[tuple[str, int, int, str]] = []  # item key, row, col, label as written
+    form_label = matcher.form_label
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
             # `not value` first: most cells of a form are empty (None or "")
-            if not value or not isinstance(value, str) or not value.strip():
+            if not value or not isinstance(value, str):
                 continue
-            got = matcher.text(value)
-            if got.kind == "field" and got.name is not None:
-                labels.setdefault(got.name, (r, c))
-            elif got.kind == "item" and got.name is not None:
-                found.append((got.name, r, c, value.strip()))
+            got = form_label(value)
+            if got is None:
+                continue
+            if got[0] == "item":
+                found.append((got[1], r, c, value.strip()))
             else:
-                inline = _inline_field(value, matcher)
-                if inline is not None:
-                    labels.setdefault(inline, (r, c))
+                labels.setdefault(got[1], (r, c))
     # The items stand in one column; an item named in a sentence elsewhere is not a row.
     per_col: dict[int, set[str]] = {}
     for key, _, c, _ in found:
@@ -273,8 +261,9 @@ def read_form(sheet: Sheet, form: FormLayout, rules: Rules, file: str) -> RawRes
             )
         )
         return response
-    values = ValueMap(rules, form.choice)
-    marks = Marks(rules)
+    # the marks layout reads no rating value: its ValueMap is not built
+    values = ValueMap(rules, form.choice) if not form.level_cols else None
+    marks = _ticks_for(rules)
     for key, (r, _, label) in form.items.items():
         row = sheet.rows[r]
         item = rules.items[key].labels.zh
@@ -282,7 +271,7 @@ def read_form(sheet: Sheet, form: FormLayout, rules: Rules, file: str) -> RawRes
             _read_marks(response, row, r0 + r, c0, form, key, label, marks)
             continue
         col = form.rating_col if form.rating_col is not None else form.inline_col
-        assert col is not None
+        assert col is not None and values is not None
         cell = cell_name(r0 + r, c0 + col)
         response.cells[key] = cell
         value = row[col] if col < len(row) else None
@@ -321,6 +310,38 @@ def _read_inline(value: Any, values: ValueMap, item: str, label: str) -> str | N
     return values.level(chosen[0], item) if chosen else None
 
 
+class _Ticks:
+    """Marks.is_ticked remembered per distinct cell value (issue 12): the forms of a survey
+    hold the same few marks (√ ✓ X), each normalised once instead of once a cell. An unknown
+    mark raises every time and is not remembered."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._marks = Marks(rules)
+        self._known: dict[tuple[type, Any], bool] = {}
+
+    def is_ticked(self, value: Any) -> bool:
+        key = (value.__class__, value)
+        got = self._known.get(key)
+        if got is None:
+            got = self._marks.is_ticked(value)
+            if len(self._known) < 4096:
+                self._known[key] = got
+        return got
+
+
+_TICKS: list[_Ticks] = []  # the last few rules' (one in a run; tests build many)
+
+
+def _ticks_for(rules: Rules) -> _Ticks:
+    for ticks in _TICKS:
+        if ticks.rules is rules:
+            return ticks
+    ticks = _Ticks(rules)
+    _TICKS[:] = [ticks, *_TICKS[:3]]
+    return ticks
+
+
 def _read_marks(
     response: RawResponse,
     row: list[Any],
@@ -329,7 +350,7 @@ def _read_marks(
     form: FormLayout,
     key: str,
     label: str,
-    marks: Marks,
+    marks: _Ticks,
 ) -> None:
     file, sheet = response.source.file, response.source.sheet
     ticked: list[tuple[str, str]] = []

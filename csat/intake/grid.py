@@ -64,8 +64,7 @@ class Sheet:
     first_col: int
 
 
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
+def _letters(index: int) -> str:
     letters = ""
     index += 1
     while index:
@@ -74,6 +73,15 @@ def column_letter(index: int) -> str:
     return letters
 
 
+# A to ZZ, looked up: a form names a dozen cells, a table's rejections one per row (issue 12).
+_KNOWN = tuple(_letters(i) for i in range(702))
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
+    return _KNOWN[index] if 0 <= index < 702 else _letters(index)
+
+
 def cell_name(row: int, col: int) -> str:
     """0-based row and column -> A1 reference."""
-    return f"{column_letter(col)}{row + 1}"
+    return f"{_KNOWN[col] if 0 <= col < 702 else _letters(col)}{row + 1}"

@@ -34,6 +34,7 @@ _CONTAINABLE_FIELDS = frozenset({"customer", "comments", "customer_code", "recom
 # asks for a recommendation, not a service rating.
 _FIRST_FIELDS = frozenset({"recommend"})
 _CACHE_MAX = 65536  # texts (and bands) remembered per matcher
+_LABEL_MAX = 300  # longer texts are no header or label (HeaderMatcher.text) and not cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class HeaderMatch:
 
 
 NOTHING = HeaderMatch("none", None, "matches no item or field")
+_NO_NAMES: frozenset[str] = frozenset()
+_UNSEEN = ("", "")  # not in the form labels' cache yet (None is a cached answer)
 
 
 def _clean(text: str) -> str:
@@ -94,10 +97,11 @@ class HeaderMatcher:
         self._first_fields = [(a, n) for a, n in self._fields if n in _FIRST_FIELDS]
         self._cache: dict[str, HeaderMatch] = {}
         self._bands: dict[tuple[str, ...], HeaderMatch] = {}
+        self._labels: dict[str, tuple[str, str] | None] = {}
 
     def text(self, text: str) -> HeaderMatch:
         """One header or label text (产品质量, `1、您对产品质量的满意度`, 客户名称：)."""
-        if len(text) > 300:
+        if len(text) > _LABEL_MAX:
             return NOTHING
         got = self._cache.get(text)
         if got is None:
@@ -112,7 +116,7 @@ class HeaderMatcher:
         column's match is always one of its cells', so a band whose rows name no customer
         or fewer than two items is no header, whatever its columns."""
         customer = False
-        items: set[str] = set()
+        items: set[str] | None = None
         cache = self._cache
         for v in row:
             if v and isinstance(v, str) and (t := v.strip()):
@@ -120,10 +124,39 @@ class HeaderMatcher:
                 if got.name is None:
                     continue
                 if got.kind == "item":
+                    if items is None:
+                        items = set()
                     items.add(got.name)
                 elif got.kind == "field" and got.name == "customer":
                     customer = True
-        return customer, frozenset(items)
+        # most rows name no item: one shared empty set, not a new one per row
+        return customer, frozenset(items) if items else _NO_NAMES
+
+    def form_label(self, value: str) -> tuple[str, str] | None:
+        """What a form's cell names: ("field", name) for a field's label, also when it holds
+        its value after a colon (`客户名称：东莞精密`), ("item", key) for an item's, None for
+        anything else. Cached per cell text: the form search asks it of every text cell
+        (issue 12), and the forms of one survey share all their labels."""
+        if len(value) > _LABEL_MAX:  # a comment, not a label: not held
+            return self._form_label(value)
+        got = self._labels.get(value, _UNSEEN)
+        if got is _UNSEEN:
+            if len(self._labels) >= _CACHE_MAX:
+                self._labels.clear()
+            got = self._labels[value] = self._form_label(value)
+        return got
+
+    def _form_label(self, value: str) -> tuple[str, str] | None:
+        if not value.strip():
+            return None
+        got = self.text(value)
+        if got.name is not None and got.kind in ("field", "item"):
+            return got.kind, got.name
+        for sep in (":", "："):
+            if sep in value:
+                before = self.text(value.split(sep, 1)[0])
+                return ("field", before.name) if before.kind == "field" and before.name else None
+        return None
 
     def band(self, parts: tuple[str, ...]) -> HeaderMatch:
         """A column headed by a band of texts, top row first. The lowest part that means

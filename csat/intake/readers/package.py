@@ -22,6 +22,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from csat.config import Limits
 from csat.intake.readers.base import UnreadableWorkbook
@@ -56,7 +57,7 @@ def open_package(zf: zipfile.ZipFile, fmt: str, limits: Limits) -> Package:
     except UnreadableWorkbook:
         zf.close()
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError):
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, zlib.error):
         zf.close()
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
@@ -129,19 +130,35 @@ def _sheet_parts(
     rels_name = f"xl/_rels/workbook.{'xml' if kind == 'xlsx' else 'bin'}.rels"
     if rels_name not in members:
         return {}
-    data = read_part(zf, members[rels_name])
+    rels = read_part(zf, members[rels_name])
+    targets = (_targets if len(rels) <= _PARSED_BYTES else _targets.__wrapped__)(rels, rels_name)
+    if kind == "xlsx":
+        xml = read_part(zf, members["xl/workbook.xml"])
+        names = _sheet_names if len(xml) <= _PARSED_BYTES else _sheet_names.__wrapped__
+        return dict(names(xml, targets))
+    from csat.intake.readers.ranges import xlsb_sheet_parts
+
+    return xlsb_sheet_parts(zf, dict(targets))
+
+
+# The two parts' meaning by their bytes (issue 12): the forms one tool writes hold the same
+# workbook.xml and relationships byte for byte, so each is checked and parsed once (what is
+# remembered is immutable). A part that fails its check raises and is not remembered.
+_PARSED_PARTS = 256
+_PARSED_BYTES = 1 << 16  # larger parts are parsed every time, not held
+
+
+@lru_cache(maxsize=_PARSED_PARTS)
+def _targets(data: bytes, rels_name: str) -> tuple[tuple[str, str], ...]:
+    """(relationship id, target part) of the workbook's relationships."""
     check_xml_head(data[:_PROLOGUE_BYTES], rels_name)
-    targets = {}
+    targets: dict[str, str] = {}
     for tag in _RELATIONSHIP.finditer(data):
         attrs = dict(_ATTR.findall(tag.group()))
         target = _unescape(attrs.get(b"Target", b"").decode("utf-8", "replace"))
         path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         targets[attrs.get(b"Id", b"").decode("utf-8", "replace")] = posixpath.normpath(path)
-    if kind == "xlsx":
-        return _xlsx_sheet_names(zf, members, targets)
-    from csat.intake.readers.ranges import xlsb_sheet_parts
-
-    return xlsb_sheet_parts(zf, targets)
+    return tuple(targets.items())
 
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
@@ -149,19 +166,19 @@ _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 
 
-def _xlsx_sheet_names(
-    zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], targets: dict[str, str]
-) -> dict[str, str]:
-    xml = read_part(zf, members["xl/workbook.xml"])
+@lru_cache(maxsize=_PARSED_PARTS)
+def _sheet_names(xml: bytes, targets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(sheet name, part) in the workbook's order, for these relationships."""
     check_xml_head(xml[:_PROLOGUE_BYTES], "xl/workbook.xml")
-    found = {}
+    by_id = dict(targets)
+    found: dict[str, str] = {}
     for tag in _SHEET.finditer(xml):
         attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag.group())}
         name = _unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-        part = targets.get(attrs.get(b"id", b"").decode("ascii", "replace"))
+        part = by_id.get(attrs.get(b"id", b"").decode("ascii", "replace"))
         if part:
             found[name] = part
-    return found
+    return tuple(found.items())
 
 
 def _unescape(text: str) -> str:

@@ -29,7 +29,7 @@ from functools import lru_cache
 from itertools import chain
 
 from csat.intake.grid import CellError, cell_name
-from csat.intake.readers.package import check_xml_head
+from csat.intake.readers.package import check_xml_head, read_part
 
 _CHUNK = 1 << 20
 
@@ -95,10 +95,12 @@ _ODD = (
     re.compile(rb'<row(?=[\s>/])(?! r=")'),
     re.compile(rb":(?:c|row)[\s>/]"),
 )
+# Each with the literal every match holds: a chunk without it is not searched (a form's sheet
+# has neither errors nor formulas; `in` is a fraction of a regular expression's search).
 _RARE = (
-    re.compile(rb' t="e"'),
-    re.compile(rb"</f>\s*(?:<v\s*/>\s*)?</c>"),
-    re.compile(rb"<f\b[^>]*/>\s*(?:<v\s*/>\s*)?</c>"),
+    (b' t="e"', re.compile(rb' t="e"')),
+    (b"</f>", re.compile(rb"</f>\s*(?:<v\s*/>\s*)?</c>")),
+    (b"<f", re.compile(rb"<f\b[^>]*/>\s*(?:<v\s*/>\s*)?</c>")),
 )
 _ERROR_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 
@@ -126,8 +128,9 @@ def _letters(col: int) -> str:
 
 def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
     """Measure the used range of one sheet part; raise UnreadableWorkbook on a DTD in it."""
-    small = zf.getinfo(part).file_size <= _CHUNK  # a form: one read, one chunk (issue 12)
-    chunks = iter((zf.read(part),)) if small else _chunks(zf, part)
+    info = zf.getinfo(part)
+    small = info.file_size <= _CHUNK  # a form: one read, one chunk (issue 12)
+    chunks = iter((read_part(zf, info),)) if small else _chunks(zf, part)
     first = next(chunks, b"")
     check_xml_head(first[:4096], part)
     dim = _DIMENSION.search(first, 0, 4096)
@@ -172,9 +175,7 @@ def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
             if numbers:
                 low, high = min(numbers), max(numbers)
                 top, bottom = (low, high) if not bottom else (min(top, low), max(bottom, high))
-        for pattern in _RARE:
-            for hit in pattern.finditer(chunk):
-                _rare_cell(chunk, hit, scan)
+        _rare_cells(chunk, scan)
     if cols and bottom:
         by_col = sorted({c.upper() for c in cols}, key=lambda c: (len(c), c))
         scan.top, scan.bottom = top - 1, bottom - 1
@@ -249,9 +250,7 @@ def _fast_scan(chunks: Iterator[bytes], bottom: int, right: int, max_cells: int)
     for chunk in chunks:
         if outside.search(chunk) or any(p.search(chunk) for p in _ODD):
             return None
-        for pattern in _RARE:
-            for hit in pattern.finditer(chunk):
-                _rare_cell(chunk, hit, scan)
+        _rare_cells(chunk, scan)
     scan.top, scan.left, scan.bottom, scan.right = 0, 0, bottom, right
     return scan
 
@@ -275,6 +274,14 @@ def _outside(bottom: int, right: int, max_cells: int) -> tuple[re.Pattern[bytes]
 
 
 _LAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?r="([A-Z]+)([0-9]+)"')
+
+
+def _rare_cells(chunk: bytes, scan: Scan) -> None:
+    """Record the chunk's error cells and formulas without a value."""
+    for literal, pattern in _RARE:
+        if literal in chunk:
+            for hit in pattern.finditer(chunk):
+                _rare_cell(chunk, hit, scan)
 
 
 def _rare_cell(chunk: bytes, hit: re.Match[bytes], scan: Scan) -> None:

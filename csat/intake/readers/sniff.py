@@ -6,9 +6,12 @@ each is refused with what it really is and what to do, before any parser sees it
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +20,9 @@ from csat.intake.readers.base import UnreadableWorkbook
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _HEAD_BYTES = 8192
+# A zip up to this size is read in one piece and unpacked from memory, calamine's read too
+# (issue 12: a form is ~5 KB; one read instead of an open and a few seeks per part and parser).
+WHOLE_BYTES = 1 << 20
 _SAVE_AS = "open it in Excel (or WPS/LibreOffice) and save it as .xlsx, then import that file"
 _PASSWORD = (
     "password-protected: remove the password (File > Info > Protect Workbook) and save again"
@@ -33,11 +39,15 @@ def sniff(path: Path) -> str:
 
 
 def sniff_open(path: Path) -> tuple[str, zipfile.ZipFile | None]:
-    """As sniff, with the zip of a zip-based workbook left open (its directory is read once)."""
+    """As sniff, with the zip of a zip-based workbook left open (its directory is read once);
+    a small file's zip is over its bytes in memory (`in_memory`)."""
     with path.open("rb") as fh:
-        head = fh.read(_HEAD_BYTES)
+        size = os.fstat(fh.fileno()).st_size
+        whole = 0 < size <= WHOLE_BYTES
+        data = fh.read(size if whole else _HEAD_BYTES)  # (not more: read(n) allocates n)
+    head = data[:_HEAD_BYTES]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return _zip_format(path)
+        return _zip_format(path, data if whole else None)
     if head.startswith(OLE_MAGIC):
         return _ole_format(path), None
     what = _foreign(head)
@@ -63,9 +73,15 @@ def sniff_open(path: Path) -> tuple[str, zipfile.ZipFile | None]:
     )
 
 
-def _zip_format(path: Path) -> tuple[str, zipfile.ZipFile]:
+def in_memory(zf: zipfile.ZipFile) -> bytes | None:
+    """The whole file's bytes when sniff_open read it in one piece, else None."""
+    fp = zf.fp
+    return fp.getvalue() if isinstance(fp, io.BytesIO) else None
+
+
+def _zip_format(path: Path, data: bytes | None) -> tuple[str, zipfile.ZipFile]:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
     except (zipfile.BadZipFile, OSError, EOFError):
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
@@ -78,10 +94,10 @@ def _zip_format(path: Path) -> tuple[str, zipfile.ZipFile]:
 
 
 def _zip_kind(path: Path, zf: zipfile.ZipFile) -> str:
-    names = set(zf.namelist())
+    names = zf.NameToInfo
     try:
         mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
         ) from None

@@ -11,6 +11,7 @@ xls/ods/xlsb calamine gives an error cell as empty too, see README "What csat re
 
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -25,8 +26,9 @@ from csat.intake.readers import stream
 from csat.intake.readers.base import SheetRefused, UnreadableWorkbook
 from csat.intake.readers.package import Package, open_package
 from csat.intake.readers.ranges import Scan, ods_scan, xls_scan, xlsb_scan, xlsx_scan
-from csat.intake.readers.sniff import ole_stream
+from csat.intake.readers.sniff import in_memory, ole_stream
 
+_DAMAGED_ZIP = "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
 _PASSWORD = (
     "password-protected: remove the password (File > Info > Protect Workbook) and save again"
 )
@@ -40,7 +42,16 @@ def open_workbook(
     if zf is None and fmt != "xls":
         zf = zipfile.ZipFile(path)
     pkg = open_package(zf, fmt, limits) if zf is not None else None
-    ods = ods_scan(pkg.zf) if pkg is not None and fmt == "ods" else None
+    try:
+        ods = ods_scan(pkg.zf) if pkg is not None and fmt == "ods" else None
+    except (KeyError, zipfile.BadZipFile, EOFError, zlib.error):
+        if pkg:
+            pkg.zf.close()
+        raise UnreadableWorkbook(_DAMAGED_ZIP) from None
+    except UnreadableWorkbook:
+        if pkg:
+            pkg.zf.close()
+        raise
     if pkg is not None and ods is not None:
         # calamine loads every sheet of an .ods when it opens it: bound them all first.
         refused = _ods_refused(ods, limits)
@@ -48,7 +59,9 @@ def open_workbook(
             pkg.zf.close()
             return pkg.marks, iter(refused)
     try:
-        wb = _calamine(path, fmt)
+        wb = _from_memory(pkg.zf, fmt) if pkg is not None else None
+        if wb is None:
+            wb = _calamine(path, fmt)
     except PasswordError:
         if pkg:
             pkg.zf.close()
@@ -81,6 +94,20 @@ def _calamine(path: Path, fmt: str) -> CalamineWorkbook:
         pass
     with path.open("rb") as fh:
         return CalamineWorkbook.from_filelike(fh)
+
+
+def _from_memory(zf: zipfile.ZipFile, fmt: str) -> CalamineWorkbook | None:
+    """An xlsx/xlsm read whole by sniff_open, opened by calamine from those bytes (one read of
+    the file instead of two); None when it is not, or when calamine fails on it: calamine then
+    opens the path as before, so the message names the damage in its own words (from bytes,
+    calamine tries each of its formats and says only that none fits)."""
+    data = in_memory(zf) if fmt in ("xlsx", "xlsm") else None
+    if data is None:
+        return None
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:  # calamine's own error types; _calamine gives the message
+        return None
 
 
 def _ods_refused(scans: list[Scan], limits: Limits) -> list[SheetRefused]:
@@ -181,7 +208,7 @@ def _scan(
         if fmt == "xlsb":
             return xlsb_scan(pkg.zf, part)
         return xlsx_scan(pkg.zf, part, limits.max_sheet_cells)
-    except (KeyError, zipfile.BadZipFile, EOFError):
+    except (KeyError, zipfile.BadZipFile, EOFError, zlib.error):
         raise UnreadableWorkbook(
             "damaged or truncated file: it cannot be unpacked; ask for it to be sent again"
         ) from None
