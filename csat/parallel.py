@@ -34,35 +34,11 @@ _worker: tuple[Rules, Scorer, ReadOptions] | None = None
 
 
 def default_jobs() -> int:
-    """The cores this process may run on, less those other processes keep busy right now.
-
-    Measured on 2 cores (issue 12, 2,000 forms): with a core free, a second process cuts the
-    wall time by about a third for ~10 % more CPU (the pool's pickling and the two processes
-    sharing the caches); with other work keeping both cores busy it gains no wall time at all
-    and still costs the CPU, so then one process reads."""
+    """The cores this process may run on."""
     try:
-        usable = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    return jobs_for(usable, os.cpu_count() or usable, _others_running())
-
-
-def jobs_for(usable: int, machine: int, others: int) -> int:
-    """Processes to read with: the cores this process may use (`usable`), no more than the
-    machine's cores that the `others` ready to run leave free, at least 1."""
-    return max(1, min(usable, machine - others))
-
-
-def _others_running() -> int:
-    """Processes other than this one ready to run at this moment: the run queue of the
-    kernel's /proc/loadavg (the moment, not the one-minute average, which still counts the
-    runs that have just ended); 0 where it is not known."""
-    try:
-        with open("/proc/loadavg", "rb") as fh:
-            running = int(fh.read().split()[3].split(b"/")[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return max(0, running - 1)
+        return max(1, os.cpu_count() or 1)
 
 
 def _start(rules: Rules, options: ReadOptions) -> None:

@@ -87,17 +87,3 @@ def test_jobs_2_records_the_same_store_as_jobs_1(tmp_path: Path) -> None:
     # nothing is read again (issue 10.1), so it is rejected again rather than "already imported"
     assert again.stdout.count(".xlsx: already imported") == POOL_MIN_FILES * 2 + 2
     assert again.returncode == 3
-
-
-def test_the_default_reads_in_one_process_when_other_work_keeps_the_cores_busy() -> None:
-    """--jobs by default: the cores this process may use that others leave free, at least
-    one (a worker with no free core costs CPU and gains no time); on a machine with more cores
-    than this process may use, others elsewhere do not take its cores away."""
-    from csat.parallel import default_jobs, jobs_for
-
-    assert jobs_for(2, 2, 0) == 2
-    assert jobs_for(2, 2, 1) == 1
-    assert jobs_for(2, 2, 5) == 1
-    assert jobs_for(2, 64, 30) == 2
-    assert jobs_for(8, 8, 3) == 5
-    assert 1 <= default_jobs() <= (os.cpu_count() or 1)
