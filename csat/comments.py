@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from csat.config import Rules
+from csat.spill import Spill
 from csat.text import normalize
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -121,7 +122,7 @@ def _at_boundaries(s: str, term: str, cuts: set[int]) -> bool:
 @dataclass(frozen=True)
 class ItemComments:
     item: str
-    comments: list[TaggedComment]
+    comments: Collection[TaggedComment]  # a Spill: a report's comments wait on disk
 
     @property
     def count(self) -> int:
@@ -131,7 +132,7 @@ class ItemComments:
 def by_item(comments: Iterable[TaggedComment], items: list[str]) -> list[ItemComments]:
     """Comments grouped per item (a comment about two items is in both), most-spoken-about
     item first; comments about no item come last under the key ''."""
-    groups: dict[str, list[TaggedComment]] = {k: [] for k in [*items, ""]}
+    groups: dict[str, Spill[TaggedComment]] = {k: Spill() for k in [*items, ""]}
     for c in comments:
         for key in c.items or ("",):
             groups[key].append(c)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -166,7 +166,7 @@ class ReportView:
     change: Change | None
     trend: list[PeriodStats]
     rejected: list[Rejection]
-    flagged: list[FlaggedReply] = field(default_factory=list)
+    flagged: Collection[FlaggedReply] = field(default_factory=list)  # a Spill in a report
     # the report's own CAPAs by (reply period, customer key, department)
     capas: dict[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
     # own CAPAs, then earlier ones still being followed or judged by this period's replies
