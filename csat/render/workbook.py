@@ -98,14 +98,16 @@ def measured_lines(text: str, width: float, bold: bool = True) -> int:
 
 
 def fits_one_line(text: str, width: float, bold: bool = True) -> bool:
-    """Whether `text` is surely one line in wrapped_lines, without measuring it: a text
-    shorter than the column, whatever its words, as wrapped_lines adds `scale` a character
-    (twice for CJK) and at most 1 between two words, which an ASCII text has only where it has
-    a space. Most cells of a streamed row are short (tests/test_workbook.py compares)."""
+    """Whether `text` is surely one line in measured_lines, without measuring it: a text
+    shorter than the column, whatever its words. measured_lines adds `scale` a character
+    (twice a wide one) and 1 before each word but the first whose width is not 2: at most
+    2 * scale + 1/2 a character (a word of two wide characters), and for ASCII text, whose
+    words have a space between them, at most max(scale, 1). Most cells of a streamed row are
+    short: names, sources (tests/test_workbook_rows.py compares the two)."""
     if "\n" in text:
         return False
     scale = 1.1 if bold else 0.9
-    per_char = max(scale, 1.0) if text.isascii() else 2 * scale + 1
+    per_char = max(scale, 1.0) if text.isascii() else 2 * scale + 0.5
     return len(text) * per_char <= max(width - 1.5, 1.0)
 
 
@@ -151,6 +153,30 @@ class FlaggedReply:
     period: str
     flags: tuple[Flag, ...]
     comments: str | None
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as plain values (a report spills these, see csat.spill): a slots dataclass
+        pickles through dataclasses.fields() for itself and every flag, 5x slower."""
+        flags = tuple((f.type, f.item, f.level, f.total) for f in self.flags)
+        return _flagged_reply, (
+            self.key,
+            self.customer,
+            self.customer_code,
+            self.period,
+            flags,
+            self.comments,
+        )
+
+
+def _flagged_reply(
+    key: str,
+    customer: str,
+    code: str | None,
+    period: str,
+    flags: tuple[tuple[str, str | None, str | None, float | None], ...],
+    comments: str | None,
+) -> FlaggedReply:
+    return FlaggedReply(key, customer, code, period, tuple(Flag(*f) for f in flags), comments)
 
 
 @dataclass(frozen=True)
@@ -319,16 +345,6 @@ def _truncate(text: str) -> str:
     from xlsxwriter.utility import _utf16_len, _utf16_truncate
 
     return _utf16_truncate(text, _STRMAX) if _utf16_len(text) > _STRMAX else text
-
-
-def _cell_span(values: list[Any], formats: list[Any] | None) -> tuple[int, int] | None:
-    """The first and last column of a row that get a cell (a value, or a styled blank)."""
-    has = [
-        v is not None or (formats[c] if formats else None) is not None for c, v in enumerate(values)
-    ]
-    if True not in has:
-        return None
-    return has.index(True), len(has) - 1 - has[::-1].index(True)
 
 
 class StatisticsWorkbook:
@@ -576,36 +592,41 @@ class StatisticsWorkbook:
         XlsxWriter holds, a row with no cell, NaN or infinity (XlsxWriter's own rules).
         tests/test_workbook_rows.py holds the two equal, byte for byte."""
         rows = self._rows
-        if not rows.fits(ws, r, len(values) - 1) or any(
-            isinstance(v, float) and not math.isfinite(v) for v in values
-        ):
+        if not rows.fits(ws, r, len(values) - 1):
             return False
-        span = _cell_span(values, formats)
-        if span is None:
-            return False
-        # the row opened first: flushing the row before may number formats (see style)
-        out = [rows.open(ws, r, *span)]
-        rows.column(span[1])  # named up to the last
-        columns, number = rows.columns, str(r + 1)
+        rows.column(len(values) - 1)  # named up to the last
         tails = self._tails.setdefault(ws.name, [])
-        while len(tails) <= span[1]:
+        while len(tails) < len(values):
             tails.append({})
+        # A column's level names, grades, dates and points repeat: each cell's XML after its
+        # reference is made once. Cells not seen yet are made after the row is opened (which
+        # may write the row before and number its formats), left to right, so formats are
+        # numbered in the order XlsxWriter numbers them.
+        cells: list[tuple[int, str | None]] = []
+        new: list[tuple[int, int, Any, Any, tuple[type, Any, int]]] = []
         for c, value in enumerate(values):
             fmt = formats[c] if formats else None
             if value is None and fmt is None:
                 continue
-            # a column's level names, grades, dates and points repeat: each cell's XML after
-            # its reference is made once (first come, so formats are numbered in their order)
-            known = tails[c]
             key = (value.__class__, value, id(fmt))
-            tail = known.get(key)
+            tail = tails[c].get(key)
             if tail is None:
-                tail = self._cell_tail(ws, value, fmt, wrap is not None and c in wrap)
-                if len(known) < _TAILS and value != 0.0:  # -0.0 == 0.0, but prints "-0"
-                    known[key] = tail
-            out.append(f'<c r="{columns[c]}{number}"{tail}')
-        out.append("</row>")
-        ws.fh.write("".join(out))
+                if isinstance(value, float) and not math.isfinite(value):
+                    return False  # XlsxWriter's own rules for NaN and infinity
+                new.append((len(cells), c, value, fmt, key))
+            cells.append((c, tail))
+        if not cells:
+            return False
+        head = rows.open(ws, r, cells[0][0], cells[-1][0])
+        for i, c, value, fmt, key in new:
+            tail = self._cell_tail(ws, value, fmt, wrap is not None and c in wrap)
+            if len(tails[c]) < _TAILS and value != 0.0:  # -0.0 == 0.0, but prints "-0"
+                tails[c][key] = tail
+            cells[i] = (c, tail)
+        columns, number = rows.columns, str(r + 1)
+        ws.fh.write(
+            head + "".join([f'<c r="{columns[c]}{number}"{tail}' for c, tail in cells]) + "</row>"
+        )
         return True
 
     def _cell_tail(self, ws: Worksheet, value: Any, fmt: Any, wrapped: bool) -> str:
