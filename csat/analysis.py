@@ -8,7 +8,7 @@ tests and intervals are in csat.inference, the comment tags in csat.comments.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -175,7 +175,7 @@ def analyse(
     previous: PeriodStats | None,
     trend: Sequence[PeriodStats],
     segments: dict[SegmentKind, Sequence[PeriodStats]],
-    comments: Sequence[TaggedComment],
+    comments: Collection[TaggedComment],
 ) -> Analysis:
     """Every figure of the review. `stats` and `previous` carry their per-customer detail."""
     n = stats.responses

@@ -10,14 +10,27 @@ A figure on fewer than FEW replies is marked `few` so nobody reads much into it.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
-from scipy import stats as sps
+
+if TYPE_CHECKING:
+    from scipy import stats as sps
+else:
+
+    class _Imported:
+        """scipy.stats (~75 MiB over numpy) is imported at the first figure that needs it:
+        a report imports it once its responses are read, not before it holds them."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("scipy.stats"), name)
+
+    sps = _Imported()
 
 CONFIDENCE = 0.95
 ALPHA = 0.05

@@ -28,6 +28,7 @@ from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
 from csat.render.workbook import FlaggedReply, ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
+from csat.spill import Spill
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import CapaRecord, Store, customer_key
 from csat.workdays import WorkCalendar
@@ -122,7 +123,7 @@ def build_report(
         rejected = [r for r in rejected if r.file in site_paths]
 
     trend: dict[Period, PeriodStats] = {}
-    flagged: list[FlaggedReply] = []  # the site's (all, without a site), compact
+    flagged: Spill[FlaggedReply] = Spill()  # the site's (all, without a site), on disk
     plans: list[CapaPlan] = []  # every site's: the CAPAs to ensure
     wanted: set[tuple[str, str, str]] = set()  # a site report's own CAPAs among them
     flagged_keys: set[str] = set()
@@ -152,7 +153,7 @@ def build_report(
     regions: dict[str, PeriodAccumulator] = {}
     by_site: dict[str, PeriodAccumulator] = {}
     tagger = CommentTagger(report_rules)
-    comments: list[TaggedComment] = []
+    comments: Spill[TaggedComment] = Spill()  # for the topics sheet, on disk
     replied_sent: set[str] = set()
     replied_keys: set[str] = set()  # both keys of every reply from a customer sent a form
     target = report_path(out_dir, period, site)
@@ -212,7 +213,9 @@ def build_report(
                 if is_current:
                     topics = _tag(tagger, result, comments)
                     book.add_response(result, topics, stored.site)
-                    name_key = customer_key(result.response.customer, None)
+                    # by name too when forms were sent (normalising every name costs, and
+                    # fills normalize's cache with them)
+                    name_key = customer_key(result.response.customer, None) if class_of else key
                     klass = class_of.get(key) or class_of.get(name_key) or "—"
                     region = region_of.get(key) or region_of.get(name_key) or "—"
                     if key in class_of or name_key in class_of:
@@ -221,7 +224,7 @@ def build_report(
                     plant = stored.site or "—"
                     for accs, name in ((segments, klass), (regions, region), (by_site, plant)):
                         if name not in accs:
-                            accs[name] = PeriodAccumulator(report_rules, name, detail=True)
+                            accs[name] = PeriodAccumulator(report_rules, name, detail="totals")
                         accs[name].add(result, key)
             trend[group] = acc.finish()
         tagger.close()  # jieba's dictionary is not needed past the read
@@ -335,7 +338,7 @@ def build_report(
 
 
 def _tag(
-    tagger: CommentTagger, s: ScoredResponse, comments: list[TaggedComment]
+    tagger: CommentTagger, s: ScoredResponse, comments: Spill[TaggedComment]
 ) -> tuple[str, ...]:
     """Tag a reply's comment with the items it speaks about, and keep it for the review."""
     r = s.response

@@ -11,6 +11,7 @@ import statistics
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
 from csat.config import Rules
 from csat.inference import Estimate, mean_interval, nps, wilson
@@ -40,7 +41,8 @@ class ParetoRow:
 @dataclass(frozen=True)
 class PeriodDetail:
     """Per-customer values, kept only where a test needs them (the report's period, the one
-    before it, the segments): compact arrays, one slot per counted response."""
+    before it, the segments): compact arrays, one slot per counted response. A segment keeps
+    only its totals (its keys and per-item arrays are empty)."""
 
     keys: list[str]  # customer key per slot
     totals: array[float]
@@ -98,7 +100,9 @@ class PeriodAccumulator:
     levels: dict[str, Counter[str]] = field(default_factory=dict)
     points: dict[str, float] = field(default_factory=dict)
     dissatisfied: Counter[str] = field(default_factory=Counter)
-    detail: bool = False  # keep per-customer values for the paired tests and derived importance
+    # keep per-customer values for the paired tests and derived importance; "totals": only
+    # the totals (a segment's test), without the keys, points and flags a period keeps
+    detail: bool | Literal["totals"] = False
     _keys: list[str] = field(default_factory=list)
     _points: dict[str, array[float]] = field(default_factory=dict)
     _bad: dict[str, array[int]] = field(default_factory=dict)
@@ -128,7 +132,7 @@ class PeriodAccumulator:
                 self.dissatisfied[item] += 1
         if s.response.recommend is not None:
             self._recommend.append(s.response.recommend)
-        if self.detail:
+        if self.detail is True:
             self._keys.append(key)
             self._flagged.append(1 if s.flags else 0)
             for item, score in s.items.items():

@@ -3,15 +3,26 @@ XlsxWriter writes cell by cell, and customer text must read back as the same tex
 
 from __future__ import annotations
 
+import math
+import random
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 import xlsxwriter
+from conftest import ROOT
 
-from csat.render.workbook import _RowWriter
+from csat.config import load_rules
+from csat.render.workbook import (
+    StatisticsWorkbook,
+    _RowWriter,
+    fits_one_line,
+    measured_lines,
+    wrapped_lines,
+)
 
 TEXTS: list[Any] = [
     " leading",
@@ -88,3 +99,62 @@ def test_a_row_xlsxwriter_holds_is_left_to_it(tmp_path: Path) -> None:
     wb.close()
     read = openpyxl.load_workbook(tmp_path / "x.xlsx").active
     assert read["A4"].value == "held" and read["A5"].value == "below"
+
+
+ROW_VALUES: list[list[Any]] = [
+    ["name", None, "中文，全角　", " lead", True, False, date(2024, 5, 1), 3, 2.5, -0.0, 0.0],
+    ["a&b<c>", "control\x01", "_x0041_", "tab\t", None, "x" * 40_000, date(2024, 1, 2)],
+    [None, None, "late"],  # the first cells empty
+    [None, None],  # nothing but styled blanks (see the formats)
+    [None, None, None],  # no cell at all
+    ["name", None, "中文", " lead", True, False, date(2024, 5, 1), 3, 2.5, -0.0, 0.0],  # repeated
+]
+
+
+def _book_sheet(path: Path, streamed: bool) -> bytes:
+    """The scores sheet with ROW_VALUES written by _stream_row, or by XlsxWriter's calls."""
+    book = StatisticsWorkbook(
+        path, load_rules(ROOT / "config" / "weights.yaml").rules, "en", date(2024, 8, 1)
+    )
+    ws, fmt = book.ws["scores"], book.fmt
+    wrap = book._wrap["scores"]
+    for i, values in enumerate(ROW_VALUES * 2):
+        r = book.rows["scores"] + i
+        formats = [fmt["bad"] if c % 3 == 1 else None for c in range(len(values))]
+        if i == 3:
+            formats = [fmt["one"], None]
+        if i % 2:
+            ws.set_row(r, 40)
+        if not (streamed and book._stream_row(ws, r, values, formats, wrap)):
+            book._write_cells(ws, r, values, formats, wrap)
+    book.wb.close()
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet2.xml") + z.read("xl/styles.xml")
+
+
+def test_streamed_rows_are_what_xlsxwriter_writes(tmp_path: Path) -> None:
+    """_stream_row's fast path (cells remembered per column, the row opened by hand) writes
+    the bytes XlsxWriter's own calls write, styles numbered in the same order."""
+    assert _book_sheet(tmp_path / "fast.xlsx", True) == _book_sheet(tmp_path / "slow.xlsx", False)
+
+
+def test_nan_is_left_to_xlsxwriter(tmp_path: Path) -> None:
+    book = StatisticsWorkbook(
+        tmp_path / "x.xlsx", load_rules(ROOT / "config" / "weights.yaml").rules, "en", date.today()
+    )
+    for bad in (math.nan, math.inf):
+        assert not book._stream_row(book.ws["scores"], 1, ["name", bad], None, None)
+    book.wb.close()
+
+
+@pytest.mark.parametrize("bold", [True, False])
+def test_short_texts_are_one_line_without_measuring(bold: bool) -> None:
+    """fits_one_line only ever answers yes where measuring word by word gives one line."""
+    rng = random.Random(12)
+    alphabet = "ab c-中文，　x\tW/"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        width = rng.choice([4, 6.5, 8, 12, 24, 36, 60])
+        if fits_one_line(text, width, bold):
+            assert measured_lines(text, width, bold) == 1, (text, width)
+        assert wrapped_lines(text, width, bold) == measured_lines(text, width, bold)

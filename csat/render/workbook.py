@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -58,6 +58,7 @@ STREAMED = frozenset({"scores", "comments", "flags", "capas", "topics", "unanswe
 # Text XlsxWriter would change: XML specials, control characters and its own _xHHHH_ escapes
 _PLAIN_UNSAFE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _STRMAX = 32767
+_TAILS = 512  # cells remembered per streamed column (see _stream_row)
 
 
 @lru_cache(maxsize=4096)  # level names, grades and flag texts repeat on every row
@@ -74,6 +75,11 @@ def wrapped_lines(text: str, width: float, bold: bool = True) -> int:
     """Lines `text` takes wrapped in a column `width` characters wide (words stay whole unless
     longer than the column; CJK text breaks between any two characters, as LibreOffice and
     Excel break it). An estimate on the safe side: row heights are set from it."""
+    return 1 if fits_one_line(text, width, bold) else measured_lines(text, width, bold)
+
+
+def measured_lines(text: str, width: float, bold: bool = True) -> int:
+    """wrapped_lines, word by word."""
     usable = max(width - 1.5, 1.0)
     scale = 1.1 if bold else 0.9
     lines = 0
@@ -89,6 +95,20 @@ def wrapped_lines(text: str, width: float, bold: bool = True) -> int:
                 lines, w = lines + 1, w - usable
             used += gap + w
     return max(lines, 1)
+
+
+def fits_one_line(text: str, width: float, bold: bool = True) -> bool:
+    """Whether `text` is surely one line in measured_lines, without measuring it: a text
+    shorter than the column, whatever its words. measured_lines adds `scale` a character
+    (twice a wide one) and 1 before each word but the first whose width is not 2: at most
+    2 * scale + 1/2 a character (a word of two wide characters), and for ASCII text, whose
+    words have a space between them, at most max(scale, 1). Most cells of a streamed row are
+    short: names, sources (tests/test_workbook_rows.py compares the two)."""
+    if "\n" in text:
+        return False
+    scale = 1.1 if bold else 0.9
+    per_char = max(scale, 1.0) if text.isascii() else 2 * scale + 0.5
+    return len(text) * per_char <= max(width - 1.5, 1.0)
 
 
 def fit_width(text: str, width: float) -> float:
@@ -134,6 +154,30 @@ class FlaggedReply:
     flags: tuple[Flag, ...]
     comments: str | None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as plain values (a report spills these, see csat.spill): a slots dataclass
+        pickles through dataclasses.fields() for itself and every flag, 5x slower."""
+        flags = tuple((f.type, f.item, f.level, f.total) for f in self.flags)
+        return _flagged_reply, (
+            self.key,
+            self.customer,
+            self.customer_code,
+            self.period,
+            flags,
+            self.comments,
+        )
+
+
+def _flagged_reply(
+    key: str,
+    customer: str,
+    code: str | None,
+    period: str,
+    flags: tuple[tuple[str, str | None, str | None, float | None], ...],
+    comments: str | None,
+) -> FlaggedReply:
+    return FlaggedReply(key, customer, code, period, tuple(Flag(*f) for f in flags), comments)
+
 
 @dataclass(frozen=True)
 class ReportView:
@@ -148,7 +192,7 @@ class ReportView:
     change: Change | None
     trend: list[PeriodStats]
     rejected: list[Rejection]
-    flagged: list[FlaggedReply] = field(default_factory=list)
+    flagged: Collection[FlaggedReply] = field(default_factory=list)  # a Spill in a report
     # the report's own CAPAs by (reply period, customer key, department)
     capas: dict[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
     # own CAPAs, then earlier ones still being followed or judged by this period's replies
@@ -192,55 +236,108 @@ def _lines(text: str | None, width: float) -> int:
 
 class _RowWriter:
     """One row's cells as the XML XlsxWriter's constant-memory mode writes for them (the
-    same <c> elements: inline strings, numbers, dates as serial numbers, styled blanks), in
-    one write per row instead of a dozen calls and tuples per cell. The row element itself,
-    the dimensions and the flush of the row before stay XlsxWriter's. Writing 100,000 rows
-    of 23 cells takes about a third of the time."""
+    same <row> and <c> elements: inline strings, numbers, dates as serial numbers, styled
+    blanks), in one write per row instead of a dozen calls and tuples per cell. What XlsxWriter
+    keeps of a row (its dimensions, the row before it, set_row heights) is kept as it keeps it;
+    anything unusual (a row XlsxWriter already holds cells of, a comment, a row out of bounds)
+    is left to XlsxWriter. tests/test_workbook_rows.py holds it equal to XlsxWriter's own calls,
+    byte for byte."""
 
     def __init__(self) -> None:
         self.columns: list[str] = []
+        # format -> ' s="N"': XlsxWriter numbers formats in the order they are first used, so
+        # each is asked once, when its first cell is written, as XlsxWriter would ask
+        self._styles: dict[int, str] = {}
 
     def column(self, c: int) -> str:
         while len(self.columns) <= c:
             self.columns.append(xl_col_to_name(len(self.columns)))
         return self.columns[c]
 
+    def style(self, fmt: Any) -> str:
+        if fmt is None:
+            return ""
+        s = self._styles.get(id(fmt))
+        if s is None:
+            s = self._styles[id(fmt)] = f' s="{fmt._get_xf_index()}"'
+        return s
+
+    @staticmethod
+    def fits(ws: Worksheet, r: int, last: int) -> bool:
+        """Whether row `r` with cells up to column `last` can be written here: a later row
+        than any XlsxWriter holds, inside the sheet, with no note on it."""
+        return ws.previous_row < r < ws.xls_rowmax and last < ws.xls_colmax and r not in ws.comments
+
+    @staticmethod
+    def open(ws: Worksheet, r: int, first: int, last: int) -> str:
+        """Start row `r` (cells in columns first..last, `fits`) as XlsxWriter starts it: its
+        dimensions, the row before it written out, its set_row height; returns the <row>
+        element still to write ("" when XlsxWriter wrote it)."""
+        # Worksheet._check_dimensions for the row's first and last cell
+        if ws.dim_rowmin is None or r < ws.dim_rowmin:
+            ws.dim_rowmin = r
+        if ws.dim_rowmax is None or r > ws.dim_rowmax:
+            ws.dim_rowmax = r
+        if ws.dim_colmin is None or first < ws.dim_colmin:
+            ws.dim_colmin = first
+        if ws.dim_colmax is None or last > ws.dim_colmax:
+            ws.dim_colmax = last
+        before = ws.previous_row
+        if ws.table or before in ws.row_info or before in ws.comments:
+            ws._write_single_row(r)  # what XlsxWriter still holds of the row before
+        else:
+            ws.previous_row = r  # all that _write_single_row does when it holds nothing
+        info = ws.row_info.pop(r, None)
+        if info is None and ws.default_row_height == ws.original_row_height:
+            return f'<row r="{r + 1}">'  # Worksheet._write_row without attributes
+        ws._write_row(r, None, info)
+        return ""
+
     def write(self, ws: Worksheet, r: int, cells: list[tuple[int, Any, Any]]) -> bool:
-        """Write (column, value, format) cells of row `r`; False (nothing written) when the
-        worksheet holds cells of this row already or `r` is out of bounds."""
-        if r <= ws.previous_row or r in ws.comments or not cells:
+        """Write (column, value, format) cells of row `r`; False (nothing written) when
+        XlsxWriter must write them (see start)."""
+        if not cells or not self.fits(ws, r, cells[-1][0]):
             return False
-        first, last = cells[0][0], cells[-1][0]
-        if ws._check_dimensions(r, first) or ws._check_dimensions(r, last):
-            return False
-        ws._write_single_row(r)  # whatever XlsxWriter still holds of the row before
+        head = self.open(ws, r, cells[0][0], cells[-1][0])
         number = str(r + 1)
-        out = []
+        out = [head]
         for c, value, fmt in cells:
             ref = self.column(c) + number
-            style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+            style = self.style(fmt)
             if value is None:
                 out.append(f'<c r="{ref}"{style}/>')
             elif isinstance(value, str):
-                if len(value) > _STRMAX // 2:
-                    value = _truncate(value)
-                space = ""
-                if _PLAIN_UNSAFE.search(value):
-                    value = XMLwriter._escape_control_characters(value)
-                    if _preserve_whitespace(value):
-                        space = ' xml:space="preserve"'
-                    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                elif _preserve_whitespace(value):
-                    space = ' xml:space="preserve"'
-                out.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>')
+                out.append(f'<c r="{ref}"{style}{inline_string(value)}')
             else:
                 if isinstance(value, datetime):
                     value = ws._convert_date_time(value)
                 out.append(f'<c r="{ref}"{style}><v>{value:.16G}</v></c>')
-        ws._write_row(r, None, ws.row_info.pop(r, None))
+        out.append("</row>")
         ws.fh.write("".join(out))
-        ws._xml_end_tag("row")
         return True
+
+
+# Anything inline_string must look at closer: what _PLAIN_UNSAFE or _preserve_whitespace finds
+_NOT_PLAIN = re.compile(_PLAIN_UNSAFE.pattern + r"|^\s|\s$")
+
+
+def inline_string(value: str) -> str:
+    """The rest of an inline-string <c> element after its r and s attributes, as XlsxWriter
+    writes `value` (truncated to Excel's limit, control characters _xHHHH_-escaped, XML
+    specials escaped, leading or trailing space preserved)."""
+    if len(value) > _STRMAX // 2:
+        value = _truncate(value)
+    if not _NOT_PLAIN.search(value):  # one search for the common case: nothing to change
+        return f' t="inlineStr"><is><t>{value}</t></is></c>'
+    space = ""
+    if _PLAIN_UNSAFE.search(value):
+        value = XMLwriter._escape_control_characters(value)
+        if _preserve_whitespace(value):
+            space = ' xml:space="preserve"'
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    elif _preserve_whitespace(value):
+        space = ' xml:space="preserve"'
+    return f' t="inlineStr"><is><t{space}>{value}</t></is></c>'
 
 
 def _truncate(text: str) -> str:
@@ -346,6 +443,7 @@ class StatisticsWorkbook:
         self._wrap: dict[str, dict[int, float]] = {}  # sheet -> wrapped column -> width
         self._item_keys = list(rules.items)
         self._rows = _RowWriter()
+        self._tails: dict[str, list[dict[tuple[type, Any, int], str]]] = {}  # see _stream_row
         self._start_streamed_sheets()
 
     # ------------------------------------------------------------ helpers
@@ -441,33 +539,27 @@ class StatisticsWorkbook:
         wrap = self._wrap.get(name)
         if wrap:
             # Rows are streamed, so no application measures them: set the height of wrapped text
-            lines = max(
-                wrapped_lines(values[c], w, bold=False) if isinstance(values[c], str) else 1
-                for c, w in wrap.items()
-            )
+            lines = 1
+            for c, w in wrap.items():
+                v = values[c]
+                # a unique text that surely fits (a source, a name) stays out of the cache
+                if isinstance(v, str) and not fits_one_line(v, w, False):
+                    lines = max(lines, wrapped_lines(v, w, bold=False))
             if lines > 1:
                 ws.set_row(r, lines * DATA_LINE_HEIGHT + 2)
-        if name in STREAMED:
-            cells = []
-            for c, value in enumerate(values):
-                fmt = formats[c] if formats else None
-                if value is None:
-                    if fmt is not None:
-                        cells.append((c, None, fmt))
-                    continue
-                if fmt is None:
-                    fmt = self._default_format(value, wrap is not None and c in wrap)
-                if isinstance(value, float) and not math.isfinite(value):
-                    cells = []  # XlsxWriter's own rules for NaN and infinity
-                    break
-                if isinstance(value, bool):
-                    value = t("yes" if value else "no", self.lang)
-                elif isinstance(value, date) and not isinstance(value, datetime):
-                    value = datetime.combine(value, datetime.min.time())
-                cells.append((c, value, fmt))
-            if self._rows.write(ws, r, cells):
-                self.rows[name] += 1
-                return
+        if not (name in STREAMED and self._stream_row(ws, r, values, formats, wrap)):
+            self._write_cells(ws, r, values, formats, wrap)
+        self.rows[name] += 1
+
+    def _write_cells(
+        self,
+        ws: Worksheet,
+        r: int,
+        values: list[Any],
+        formats: list[Any] | None,
+        wrap: dict[int, float] | None,
+    ) -> None:
+        """Row `r`'s cells written by XlsxWriter, one call a cell."""
         for c, value in enumerate(values):
             fmt = formats[c] if formats else None
             if fmt is None and value is not None:
@@ -485,7 +577,75 @@ class StatisticsWorkbook:
                 )
             else:
                 ws.write_number(r, c, value, fmt)
-        self.rows[name] += 1
+
+    def _stream_row(
+        self,
+        ws: Worksheet,
+        r: int,
+        values: list[Any],
+        formats: list[Any] | None,
+        wrap: dict[int, float] | None,
+    ) -> bool:
+        """Write row `r` of a streamed sheet as one string (see _RowWriter): the cells
+        _write_cells would write, with the same default formats, yes/no for a bool and dates
+        at midnight. False (nothing written) where _write_cells must write them: a row
+        XlsxWriter holds, a row with no cell, NaN or infinity (XlsxWriter's own rules).
+        tests/test_workbook_rows.py holds the two equal, byte for byte."""
+        rows = self._rows
+        if not rows.fits(ws, r, len(values) - 1):
+            return False
+        rows.column(len(values) - 1)  # named up to the last
+        tails = self._tails.setdefault(ws.name, [])
+        while len(tails) < len(values):
+            tails.append({})
+        # A column's level names, grades, dates and points repeat: each cell's XML after its
+        # reference is made once. Cells not seen yet are made after the row is opened (which
+        # may write the row before and number its formats), left to right, so formats are
+        # numbered in the order XlsxWriter numbers them.
+        cells: list[tuple[int, str | None]] = []
+        new: list[tuple[int, int, Any, Any, tuple[type, Any, int]]] = []
+        for c, value in enumerate(values):
+            fmt = formats[c] if formats else None
+            if value is None and fmt is None:
+                continue
+            key = (value.__class__, value, id(fmt))
+            tail = tails[c].get(key)
+            if tail is None:
+                if isinstance(value, float) and not math.isfinite(value):
+                    return False  # XlsxWriter's own rules for NaN and infinity
+                new.append((len(cells), c, value, fmt, key))
+            cells.append((c, tail))
+        if not cells:
+            return False
+        head = rows.open(ws, r, cells[0][0], cells[-1][0])
+        for i, c, value, fmt, key in new:
+            tail = self._cell_tail(ws, value, fmt, wrap is not None and c in wrap)
+            if len(tails[c]) < _TAILS and value != 0.0:  # -0.0 == 0.0, but prints "-0"
+                tails[c][key] = tail
+            cells[i] = (c, tail)
+        columns, number = rows.columns, str(r + 1)
+        ws.fh.write(
+            head + "".join([f'<c r="{columns[c]}{number}"{tail}' for c, tail in cells]) + "</row>"
+        )
+        return True
+
+    def _cell_tail(self, ws: Worksheet, value: Any, fmt: Any, wrapped: bool) -> str:
+        """A streamed cell's XML after its r attribute: style and value, as the XlsxWriter
+        loop of _write_row writes it."""
+        if value is None:
+            return f"{self._rows.style(fmt)}/>"
+        if fmt is None:
+            fmt = self._default_format(value, wrapped)
+        style = self._rows.style(fmt)
+        if isinstance(value, str):
+            return style + inline_string(value)
+        if isinstance(value, bool):
+            return style + inline_string(t("yes" if value else "no", self.lang))
+        if isinstance(value, date):
+            if not isinstance(value, datetime):
+                value = datetime.combine(value, datetime.min.time())
+            value = ws._convert_date_time(value)
+        return f"{style}><v>{value:.16G}</v></c>"
 
     def _autofilter(self, name: str, columns: int, header_row: int = 0) -> None:
         self.ws[name].autofilter(header_row, 0, max(self.rows[name] - 1, header_row), columns - 1)
