@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, cast
 
@@ -540,7 +541,8 @@ class Store:
             ).fetchone()
             result = ImportResult(import_id)
             (last_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()
-            pending = _Pending(conn, import_id, last_id, _CustomerKeys(conn, self._sent_ties(conn)))
+            keys = _CustomerKeys(conn, self._sent_ties(conn))
+            pending = _Pending(conn, import_id, last_id, keys, numbered=not self.postgres)
             for outcome in outcomes:
                 if isinstance(outcome, Skipped):  # not a survey after all: no import recorded
                     pending.flush(result)
@@ -1120,9 +1122,15 @@ class _Pending:
     held), so that ratings can be inserted in one go."""
 
     def __init__(
-        self, conn: sqlite3.Connection, import_id: int, last_id: int, keys: _CustomerKeys
+        self,
+        conn: sqlite3.Connection,
+        import_id: int,
+        last_id: int,
+        keys: _CustomerKeys,
+        numbered: bool,
     ) -> None:
         self.conn = conn
+        self.numbered = numbered  # SQLite: ratings by numbered parameters (_insert_ratings)
         self.import_id = import_id
         self.last_id = last_id
         self.keys = keys
@@ -1130,6 +1138,8 @@ class _Pending:
         self.count = 0  # outcomes held
         self.rows: list[object] = []  # responses rows, _WIDTH values each, the key to be set
         self.ratings: list[object] = []  # response id, item, level, cell; one after the other
+        # numbered: per tuple of items, each reply's id, its levels and its cells
+        self.by_items: dict[tuple[str, ...], list[object]] = {}
         self.rejected: list[tuple[int, str | None, str | None, str]] = []
         self.days: dict[date, str] = {}  # reply dates as text: a table has few distinct ones
 
@@ -1159,10 +1169,17 @@ class _Pending:
             f"name:{normalize(r.customer)}",  # customer_key(r.customer, None)
             r.recommend,
         )
-        cells = r.cells
-        ratings = self.ratings
-        for k, level in r.ratings.items():
-            ratings += (response_id, k, level, cells.get(k))
+        cells, ratings = r.cells, r.ratings
+        if self.numbered:
+            items = tuple(ratings)
+            values = self.by_items.get(items)
+            if values is None:
+                values = self.by_items[items] = []
+            values += (response_id, *ratings.values(), *map(cells.get, items))
+        else:
+            flat = self.ratings
+            for k, level in ratings.items():
+                flat += (response_id, k, level, cells.get(k))
         self.periods.add(r.period)
         self.count += 1
 
@@ -1185,14 +1202,10 @@ class _Pending:
                 "WHERE name_key = ? AND customer_code IS NULL AND customer_key = ?",
                 keys.claims,
             )
-            _insert_many(self.conn, _INSERT_RESPONSES, _WIDTH, rows, 16)
-            _insert_many(
-                self.conn,
-                "INSERT INTO ratings (response_id, item, level, cell)",
-                4,
-                self.ratings,
-                32,
-            )
+            _insert_many(self.conn, _INSERT_RESPONSES, _WIDTH, rows, 66)
+            for items, values in self.by_items.items():
+                _insert_ratings(self.conn, items, values)
+            _insert_many(self.conn, _INSERT_RATINGS, 4, self.ratings, 249)
         self.conn.executemany(
             "INSERT INTO rejections (import_id, sheet, cell, reason) VALUES (?, ?, ?, ?)",
             self.rejected,
@@ -1200,7 +1213,55 @@ class _Pending:
         result.responses += len(rows) // _WIDTH
         result.rejections += len(self.rejected)
         self.rows, self.ratings, self.rejected, self.count = [], [], [], 0
+        self.by_items = {}
         keys.rows = []
+
+
+_INSERT_RATINGS = "INSERT INTO ratings (response_id, item, level, cell)"
+_MAX_VALUES = 999  # values to a statement: the limit of old SQLite builds
+
+
+def _insert_ratings(conn: sqlite3.Connection, items: tuple[str, ...], values: list[object]) -> None:
+    """The ratings of replies rated on the same items, given as each reply's id, its levels and
+    its cells one reply after the other: as _insert_many of (id, item, level, cell) rows, with
+    numbered parameters (SQLite's ?NNN) naming the items once a statement and each reply's id
+    once, so that 15 values are bound for a reply of 7 items instead of 28 (~0.15 s of 100k
+    replies). PostgreSQL's driver has no numbered parameters: there, the rows go in as rows."""
+    k = len(items)
+    width = 1 + 2 * k
+    if not k or k + width > _MAX_VALUES:
+        rows: list[object] = []
+        for at in range(0, len(values), width):
+            for i, item in enumerate(items):
+                rows += (values[at], item, values[at + 1 + i], values[at + 1 + k + i])
+        _insert_many(conn, _INSERT_RATINGS, 4, rows, 249)
+        return
+    per = (_MAX_VALUES - k) // width
+    count = len(values) // width
+    grouped = count - count % per
+    step = per * width
+    # a reply's rows in the table's key order: inserted in key order, ~7 % less CPU
+    order = tuple(sorted(range(k), key=items.__getitem__))
+    conn.executemany(
+        _numbered_ratings(order, per),
+        [[*items, *values[at : at + step]] for at in range(0, grouped * width, step)],
+    )
+    if count > grouped:
+        rest = _numbered_ratings(order, count - grouped)
+        conn.execute(rest, [*items, *values[grouped * width :]])
+
+
+@lru_cache(maxsize=64)
+def _numbered_ratings(order: tuple[int, ...], replies: int) -> str:
+    """The INSERT of `replies` replies' ratings on k items for _insert_ratings: ?1..?k are the
+    items, then each reply's id, its k levels and its k cells; a reply's rows in `order` (of
+    the items)."""
+    k = len(order)
+    rows = []
+    for j in range(replies):
+        at = k + j * (1 + 2 * k)  # the reply's first value, less one
+        rows += [f"(?{at + 1}, ?{i + 1}, ?{at + 2 + i}, ?{at + 2 + k + i})" for i in order]
+    return f"{_INSERT_RATINGS} VALUES {', '.join(rows)}"
 
 
 def _insert_many(
@@ -1208,8 +1269,8 @@ def _insert_many(
 ) -> None:
     """`head` VALUES for rows of `width` values given one after the other, `per` rows to a
     statement: SQLite inserts many rows of one statement faster than as many one-row
-    statements (a third less for ratings). Rows go in in their order; at most 999 values
-    to a statement, the limit of old SQLite builds."""
+    statements (a third less for ratings). Rows go in in their order; at most _MAX_VALUES
+    values to a statement."""
     count = len(values) // width
     grouped = count - count % per
     one = "(" + ", ".join("?" * width) + ")"
