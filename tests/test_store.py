@@ -451,3 +451,72 @@ def test_capas_ensured_at_once_are_numbered_per_period_in_plan_order(db: Db) -> 
         assert records["CAPA-2024H1-003"].department == "销售部"
         assert store.ensure_capas(plans, issued, due) == (numbers, 0)
         assert store.capas() == list(records.values())
+
+
+# ---------------------------------------------------------------- issue 12: recording in batches
+
+
+def test_keys_decided_in_batches_are_those_of_replies_recorded_one_by_one(
+    tmp_path: Path, db: Db, loaded: LoadedRules
+) -> None:
+    """A file's replies are keyed a batch (512) at a time; the names that tie replies together
+    here fall in different batches, and each gets the key it gets when every reply is a file
+    of its own, recorded in the same order."""
+    from conftest import write_workbook
+
+    ok = ["较满意"] * 7
+    tied = {  # row in the file -> (name, code)
+        3: ("甲公司", None),  # claimed by the code given at row 800
+        600: ("甲公司", None),
+        800: ("甲公司", "A1"),
+        1000: ("甲公司", None),  # tied to A1
+        5: ("乙公司", "B1"),
+        700: ("乙公司", "B2"),  # a second code: later replies by name alone stay the name's
+        1040: ("乙公司", None),
+        7: ("丙公司", None),
+        8: ("丙公司", "C1"),
+        1090: ("丙 公司", None),
+    }
+    rows: list[list[object]] = [TABLE_HEADER]
+    for i in range(1, 1101):
+        name, code = tied.get(i, (f"客户{i}", f"K{i}"))
+        rows.append([i, name, code, "2024-05-05", *ok, None])
+    write_workbook(tmp_path / "all.xlsx", {"S": rows})
+    one_by_one = tmp_path / "one.db"
+    with Store.open(one_by_one) as store:
+        for i in sorted(tied):
+            one = write_workbook(tmp_path / f"r{i}.xlsx", {"S": [TABLE_HEADER, rows[i]]})
+            record(store, loaded, one)
+    expected = query(one_by_one, "SELECT customer_key FROM responses ORDER BY id")
+    assert len({k for (k,) in expected}) == 5  # a1, b1, b2, 丙's code, 乙's name
+    with Store.open(db) as store:
+        record(store, loaded, tmp_path / "all.xlsx")
+    got = dict(query(db, "SELECT row, customer_key FROM responses"))
+    assert [(got[i + 1],) for i in sorted(tied)] == expected  # row 1 is the header
+    assert count(db, "ratings") == 1100 * 7
+
+
+@pytest.mark.parametrize("items", [0, 1, 7, 31, 600])
+def test_ratings_by_numbered_parameters_are_the_rows_given(items: int) -> None:
+    """_insert_ratings (numbered parameters, a statement's items named once) stores the rows a
+    plain INSERT of each (id, item, level, cell) stores, whatever the number of items (600:
+    more than one statement's values, the plain INSERT itself)."""
+    from csat.store import _insert_ratings
+
+    names = tuple(f"item{i}" for i in range(items))
+    replies = 300
+    values: list[object] = []
+    expected = []
+    for rid in range(1, replies + 1):
+        levels = [None if (rid + i) % 5 == 0 else f"lv{(rid * i) % 4}" for i in range(items)]
+        cells = [None if (rid + i) % 7 == 0 else f"C{rid}-{i}" for i in range(items)]
+        values += (rid, *levels, *cells)
+        expected += [(rid, n, lv, c) for n, lv, c in zip(names, levels, cells, strict=True)]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE ratings (response_id INTEGER NOT NULL, item TEXT NOT NULL, level TEXT, "
+        "cell TEXT, PRIMARY KEY (response_id, item)) WITHOUT ROWID"
+    )
+    _insert_ratings(conn, names, values)
+    got = conn.execute("SELECT * FROM ratings ORDER BY response_id, item").fetchall()
+    assert got == sorted(expected)

@@ -122,3 +122,37 @@ def test_middle_column_of_the_procedure_is_neutral(rules: Rules) -> None:
     assert read(rules, "滿意") == "neutral"
     assert read(rules, "Satisfied") == "satisfied"
     assert read(rules, "满意", "platform") == "satisfied"
+
+
+def _normalize_step_by_step(text: str) -> str:
+    """SPEC §2's steps done plainly, as normalize did them before its short ways."""
+    import re
+    import unicodedata
+
+    from csat.text import _SPACE_BY_CJK, _to_simplified
+
+    s = unicodedata.normalize("NFKC", text)
+    if not s.isascii():
+        s = _to_simplified(s)
+    s = re.sub(r"\s+", " ", s.casefold()).strip()
+    s = _SPACE_BY_CJK.sub("", s)
+    if s.endswith(":"):
+        s = s[:-1].rstrip()
+    return s
+
+
+_TRICKY = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
+    "aZ9:：.,()（）【】-_ßİﬁ①Ⅻ㎏ＡＢｃ１２客户名稱測試满意滿意公司有限\u0301\ufeff"
+)
+
+
+@given(st.text(alphabet=st.sampled_from(_TRICKY), max_size=30) | st.text(max_size=20))
+def test_normalize_gives_what_the_plain_steps_give(text: str) -> None:
+    assert normalize.__wrapped__(text) == _normalize_step_by_step(text)
+
+
+def test_normalize_of_names_and_codes_as_recorded() -> None:
+    names = ["C0001234", " c 0001234: ", "ACME\tCo.\n", "测试客户0000001有限公司", "測試 公司 Ltd"]
+    for text in names:
+        assert normalize(text) == _normalize_step_by_step(text)
