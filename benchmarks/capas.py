@@ -1,6 +1,7 @@
-"""CPU time of the report's CAPA stage (the store's ensure_capas, capas, judge_capas) and of the
-whole `csat report`, and its peak RSS, on an N-response table recorded once. Not part of the
-tests; each run reports into a fresh copy of the recorded store, so every run issues the CAPAs.
+"""CPU time of the report's CAPA stage (the store's ensure_capas, capas, judge_capas), of the CAPA
+forms (`write_capa_forms`: every form and the index) and of the whole `csat report`, and its peak
+RSS, on an N-response table recorded once. Not part of the tests; each run reports into a fresh
+copy of the recorded store, so every run issues the CAPAs.
 
     python benchmarks/capas.py            # 100,000 customers
     python benchmarks/capas.py 10000 --repeat 3
@@ -43,6 +44,18 @@ def timed(name):
     setattr(Store, name, wrapper)
 for name in ("ensure_capas", "capas", "judge_capas"):
     timed(name)
+import csat.report
+write_forms = csat.report.write_capa_forms
+def forms_timed(*args, **kwargs):
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        return write_forms(*args, **kwargs)
+    finally:
+        end = resource.getrusage(resource.RUSAGE_SELF)
+        spent["forms_user"] = end.ru_utime - start.ru_utime
+        spent["forms_sys"] = end.ru_stime - start.ru_stime
+        spent["forms"] = spent["forms_user"] + spent["forms_sys"]
+csat.report.write_capa_forms = forms_timed
 from csat.cli import app
 try:
     code = app(sys.argv[1:], standalone_mode=False)  # an exit code when csat refused
@@ -96,6 +109,8 @@ def main() -> None:
                 f"n={args.n:,}  CAPA stage {stage:.2f} s CPU "
                 f"(ensure_capas {spent.get('ensure_capas', 0):.2f}, "
                 f"capas {spent.get('capas', 0):.2f}, judge_capas {spent.get('judge_capas', 0):.2f})"
+                f"  CAPA forms {spent.get('forms', 0):.2f} s CPU "
+                f"({spent.get('forms_user', 0):.2f} user, {spent.get('forms_sys', 0):.2f} sys)"
                 f"  report {spent['process']:.2f} s CPU, {wall:.1f} s wall, "
                 f"peak {spent['peak_mib']:.0f} MiB"
             )

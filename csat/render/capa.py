@@ -4,10 +4,12 @@ File names come from CAPA numbers, never from customer text."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from jinja2 import (
     ChoiceLoader,
@@ -105,6 +107,39 @@ class CapaView:
     history: list[Step]  # every step after the issue; the form prints it as the record
 
 
+# The fields a template may read straight off the views this module makes (see _Sandbox.getattr).
+_VIEW_FIELDS: dict[type, frozenset[str]] = {
+    kind: frozenset(f.name for f in fields(kind)) for kind in (CapaView, Finding, Step)
+}
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox with a short way to plain data. Why a sandbox at all: templates in the
+    user's ./templates folder (`csat init` copies them there to edit) override the packaged ones
+    by name, base.html.j2 included, so any template may be user code; the sandbox keeps it from
+    Python internals (`''.__class__.__mro__`) and unsafe calls.
+
+    Its price is in `getattr`: every `{{ capa.number }}` or `{{ L.number }}` costs an attribute
+    try, a string-format check and an internal-attribute check (~60 a form, 68,000 forms in a
+    100k report). Two kinds of object need none of that, and take this fast path, which must
+    stay equal to the general one: a field of CapaView, Finding or Step (frozen dataclasses of
+    str, bool, None and lists of the other two; the general path returns the same value, as the
+    names are public and no value is a method), and a key of a plain dict that is not a dict
+    attribute (the general path tries the attribute, fails, and returns `obj[key]`). Everything
+    else (other objects, underscores, methods, missing keys) goes the sandbox's way."""
+
+    def getattr(self, obj: object, attribute: str) -> object:
+        kind = type(obj)
+        if kind is dict:
+            keys = cast("dict[str, object]", obj)
+            if attribute in keys and attribute not in _DICT_ATTRIBUTES:
+                return keys[attribute]
+        elif attribute in _VIEW_FIELDS.get(kind, ()):
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
+
+
 class TemplateProblem(CsatError):
     """A template cannot be used: it names the template file and line."""
 
@@ -116,7 +151,7 @@ def environment(user_templates: Path | None) -> Environment:
     folders = [packaged_data_dir() / "templates"]
     if user_templates is not None and user_templates.is_dir():
         folders.insert(0, user_templates)
-    return SandboxedEnvironment(
+    return _Sandbox(
         loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders]),
         # HTML is escaped; plain-text templates (reminder.*.txt.j2) are not HTML.
         autoescape=select_autoescape(["html", "html.j2"], default_for_string=True, default=False),
@@ -239,11 +274,21 @@ def capa_view(capa: CapaRecord, rules: Rules, lang: Lang, today: date) -> CapaVi
 
 
 class _Views(Sequence[CapaView]):
-    """The CAPAs' views, made when asked for: the forms and the index each go through them
-    once, and a report of 50,000 CAPAs does not hold 50,000 views at once."""
+    """The CAPAs' views, made when asked for, so a report of 50,000 CAPAs does not hold 50,000
+    views at once. The index iterates them; the first pass through each view also writes its
+    form (`form(view)`), so each view is made once for both, and `finish()` writes the forms the
+    index template did not reach (a template of your own may not list them all)."""
 
-    def __init__(self, capas: list[CapaRecord], rules: Rules, lang: Lang, today: date) -> None:
+    def __init__(
+        self,
+        capas: list[CapaRecord],
+        rules: Rules,
+        lang: Lang,
+        today: date,
+        form: Callable[[CapaView], None],
+    ) -> None:
         self.capas, self.rules, self.lang, self.today = capas, rules, lang, today
+        self.form, self.written = form, 0
 
     def __len__(self) -> int:
         return len(self.capas)
@@ -252,8 +297,30 @@ class _Views(Sequence[CapaView]):
         return capa_view(self.capas[i], self.rules, self.lang, self.today)
 
     def __iter__(self) -> Iterator[CapaView]:
-        for c in self.capas:
-            yield capa_view(c, self.rules, self.lang, self.today)
+        for i, c in enumerate(self.capas):
+            view = capa_view(c, self.rules, self.lang, self.today)
+            if i == self.written:  # the forms are written once, in order, whoever iterates
+                self.form(view)
+                self.written += 1
+            yield view
+
+    def finish(self) -> None:
+        for c in self.capas[self.written :]:
+            self.form(capa_view(c, self.rules, self.lang, self.today))
+            self.written += 1
+
+
+def _write_file(path: Path, text: str) -> None:
+    """`path.write_text(text, encoding="utf-8")` in three system calls (open, write, close):
+    no buffer object, no fstat or seek, for each of tens of thousands of forms. Not synced, as
+    before: the folder is swapped in whole, and a crash before the swap leaves the earlier set."""
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        while data:  # a write stops short only at a limit (ulimit -f); the next one says why
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
 
 
 def _write_streamed(template: Template, path: Path, **context: object) -> None:
@@ -279,24 +346,28 @@ def write_capa_forms(
     """Write folder/CAPA-….html for each CAPA and folder/index.html; return the paths.
     `progress(forms written)` is told every thousand forms and at the last.
 
+    The forms are written while the index is (see _Views): each CAPA's view is made once.
     `folder` is new and private to this run (the report's temporary folder, swapped into place
-    whole), so the files are written straight in, not each under a temporary name: an
-    interrupted run leaves the earlier report set as it was either way."""
+    whole), so the files are written straight in, not each under a temporary name and not
+    synced one by one: an interrupted run leaves the earlier report set as it was either way."""
     env = environment(user_templates)
     labels = {key: t(key, lang) for key in FORM_LABELS}
-    views = _Views(capas, rules, lang, today)
-    written = []
+    written: list[Path] = []
     form = load_template(env, "capa/form.html.j2")
     index_template = load_template(env, "capa/index.html.j2")
     folder.mkdir(parents=True, exist_ok=True)
-    for view in views:
+
+    def write_form(view: CapaView) -> None:
         path = folder / view.file
-        path.write_text(render(form, capa=view, L=labels, lang=lang), encoding="utf-8")
+        _write_file(path, render(form, capa=view, L=labels, lang=lang))
         written.append(path)
-        if progress is not None and (len(written) % 1000 == 0 or len(written) == len(views)):
+        if progress is not None and (len(written) % 1000 == 0 or len(written) == len(capas)):
             progress(len(written))
+
+    views = _Views(capas, rules, lang, today, write_form)
     path = folder / "index.html"
     _write_streamed(
         index_template, path, capas=views, L=labels, lang=lang, period=period, made_on=str(today)
     )
+    views.finish()
     return [*written, path]
