@@ -20,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 
@@ -316,19 +316,27 @@ def _matching(pattern: re.Pattern[str]) -> Check:
     return check
 
 
+_N = TypeVar("_N", int, float)
+
+
 def _whole(low: int | None = None, high: int | None = None, above: int | None = None) -> Check:
     """An int (not a bool, not a float) within the bounds."""
 
     def check(value: Any) -> int:
         if type(value) is not int:
             raise _Refused
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise _Refused
-        if above is not None and value <= above:
-            raise _Refused
-        return value
+        return _within(value, low, high, above)
 
     return check
+
+
+def _within(value: _N, low: float | None, high: float | None, above: float | None) -> _N:
+    """`value` when it meets the bounds (low <= value <= high, value > above), else refused."""
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _Refused
+    if above is not None and value <= above:
+        raise _Refused
+    return value
 
 
 def _number(
@@ -349,11 +357,7 @@ def _number(
         bounded = low is not None or high is not None or above is not None
         if bounded and math.isnan(value):
             raise _Refused
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise _Refused
-        if above is not None and value <= above:
-            raise _Refused
-        return value
+        return _within(value, low, high, above)
 
     return check
 
