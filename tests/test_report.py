@@ -209,6 +209,14 @@ def test_figures_a_reader_checks(
     evil = comments["Formula Test Ltd."]
     assert evil.value == EVIL and evil.data_type == "s"  # text, never a formula
     assert sum(len(ws._charts) for ws in wb.worksheets) >= 4
+    # The topics sheet's comment list: its header row and each item's title row have their
+    # heights set (its rows are streamed, so LibreOffice would draw the 14 pt titles over the
+    # rows above them at the default height).
+    topics = wb["意见分类"]
+    [head] = [r[0].row for r in topics.iter_rows() if r[0].value == "客户名称"]
+    titles = [r[0].row for r in topics.iter_rows() if r[0].font.sz == 14]
+    assert titles and all((topics.row_dimensions[r].height or 0) >= 20 for r in titles)
+    assert (topics.row_dimensions[head].height or 0) >= 20
 
 
 def test_stored_rules_are_used_unless_rescore(history_on_both: Path, tmp_path: Path) -> None:

@@ -812,11 +812,12 @@ def _topics(book: StatisticsWorkbook, a: Analysis) -> None:
             [None, None, fmt["pct"], fmt["pct"], fmt["pct"]],
         )
     book.rows["topics"] += 1
-    second = [tx(h, L) for h in ("customer", "total", "grade", "rated_bad", "comment")]
-    book._write_row("topics", second, [fmt["head"]] * len(second))
+    book._subheader(
+        "topics", [tx(h, L) for h in ("customer", "total", "grade", "rated_bad", "comment")]
+    )
     for group in a.comments:
         name = book._label("item", group.item) if group.item else tx("no_item", L)
-        book._write_row("topics", [f"{name} ({group.count})"], [book.fmt["title"]])
+        book._title_row("topics", f"{name} ({group.count})")
         for c in group.comments:
             rated = bool(group.item) and group.item in c.dissatisfied
             book._write_row(

@@ -51,6 +51,7 @@ SERIES_COLOURS = [
 ]
 LINE_HEIGHT = 16  # points per wrapped header line (CJK fallback fonts are taller than 11 pt)
 DATA_LINE_HEIGHT = 15
+TITLE_HEIGHT = 21  # points of a 14 pt bold title line: streamed rows are not measured on opening
 HASH_SHOWN = 12
 # Sheets whose rows are only ever written whole by _write_row, top to bottom: their cells are
 # serialised here (see _RowWriter), not one XlsxWriter call per cell.
@@ -109,6 +110,11 @@ def fits_one_line(text: str, width: float, bold: bool = True) -> bool:
     scale = 1.1 if bold else 0.9
     per_char = max(scale, 1.0) if text.isascii() else 2 * scale + 0.5
     return len(text) * per_char <= max(width - 1.5, 1.0)
+
+
+def _header_height(heads: Sequence[str], widths: Sequence[float]) -> float:
+    """Points of a header row whose bold heads wrap in columns of these widths."""
+    return max(wrapped_lines(h, w) for h, w in zip(heads, widths, strict=True)) * LINE_HEIGHT + 4
 
 
 def fit_width(text: str, width: float) -> float:
@@ -441,6 +447,7 @@ class StatisticsWorkbook:
         }
         self.rows = dict.fromkeys(names, 0)
         self._wrap: dict[str, dict[int, float]] = {}  # sheet -> wrapped column -> width
+        self._widths: dict[str, list[float]] = {}  # sheet -> its columns' widths (the header's)
         self._item_keys = list(rules.items)
         self._rows = _RowWriter()
         self._tails: dict[str, list[dict[tuple[type, Any, int], str]]] = {}  # see _stream_row
@@ -483,8 +490,8 @@ class StatisticsWorkbook:
         `wrap` wrap their data cells."""
         ws, row = self.ws[name], self.rows[name]
         fitted = [fit_width(h, w) for h, w in zip(heads, widths, strict=True)]
-        lines = max(wrapped_lines(h, w) for h, w in zip(heads, fitted, strict=True))
-        ws.set_row(row, lines * LINE_HEIGHT + 4)
+        self._widths[name] = fitted
+        ws.set_row(row, _header_height(heads, fitted))
         for c, (head, width) in enumerate(zip(heads, fitted, strict=True)):
             ws.set_column(c, c, width, self.fmt["wrap"] if wrap and c in wrap else None)
             ws.write_string(row, c, head, self.fmt["head"])
@@ -492,6 +499,18 @@ class StatisticsWorkbook:
         ws.freeze_panes(row + 1, 1 if wide else 0)
         self._print_setup(ws, row, wide)
         self.rows[name] += 1
+
+    def _subheader(self, name: str, heads: list[str]) -> None:
+        """A second header row further down a sheet, in the columns of its first, as tall as
+        its wrapped heads (set: no application measures a streamed row)."""
+        widths = self._widths[name][: len(heads)]
+        self.ws[name].set_row(self.rows[name], _header_height(heads, widths))
+        self._write_row(name, heads, [self.fmt["head"]] * len(heads))
+
+    def _title_row(self, name: str, text: str) -> None:
+        """A group title inside a sheet, in the title font, with the height that font needs."""
+        self.ws[name].set_row(self.rows[name], TITLE_HEIGHT)
+        self._write_row(name, [text], [self.fmt["title"]])
 
     @staticmethod
     def _print_setup(ws: Worksheet, header_row: int | None, wide: bool = False) -> None:
