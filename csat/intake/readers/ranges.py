@@ -422,18 +422,24 @@ def _xml_text(text: str) -> str:
 
 
 def _ods_chunks(zf: zipfile.ZipFile) -> Iterator[bytes]:
+    return chunks_after(zf, "content.xml", b"</table:table-row>")
+
+
+def chunks_after(zf: zipfile.ZipFile, part: str, end: bytes) -> Iterator[bytes]:
+    """The part inflated a MiB at a time, in pieces that each end just after an `end` tag (a
+    closed row), so no row is split between two pieces."""
     tail = b""
-    with zf.open("content.xml") as fh:
+    with zf.open(part) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
-            data = tail + chunk
-            cut = data.rfind(b"</table:table-row>")
+            data = tail + chunk if tail else chunk
+            cut = data.rfind(end)
             if cut < 0:
                 tail = data
                 continue
-            cut += len(b"</table:table-row>")
+            cut += len(end)
             yield data[:cut]
             tail = data[cut:]
     if tail:

@@ -35,9 +35,8 @@ from typing import Any, overload
 
 from csat.intake.grid import CellError
 from csat.intake.readers.package import check_xml_head
-from csat.intake.readers.ranges import Scan
+from csat.intake.readers.ranges import Scan, chunks_after
 
-_CHUNK = 1 << 20
 # Sheet parts smaller than this are read by calamine: for a form's few kilobytes its load is
 # cheaper than reading the styles and shared strings again here (measured on 2,000 forms).
 STREAM_ABOVE_BYTES = 1 << 20
@@ -108,14 +107,23 @@ _SI = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
 
 
 def shared_strings(zf: zipfile.ZipFile) -> list[str]:
-    name = _member(zf, "xl/sharedStrings.xml")
-    if name is None:
+    data = _part(zf, "xl/sharedStrings.xml")
+    if data is None:
         return []
-    data = zf.read(name)
-    check_xml_head(data[:4096], name)
     if b"<si " in data or re.search(rb"<\w+:si\b", data):
         raise Unsupported("shared strings written otherwise")
     return [rich(m.group(1) or b"") for m in _SI.finditer(data)]
+
+
+def _part(zf: zipfile.ZipFile, name: str) -> bytes | None:
+    """A workbook part's bytes (its name matched as Excel matches it), its head checked for a
+    DTD; None when the workbook has no such part."""
+    member = _member(zf, name)
+    if member is None:
+        return None
+    data = zf.read(member)
+    check_xml_head(data[:4096], member)
+    return data
 
 
 def _member(zf: zipfile.ZipFile, name: str) -> str | None:
@@ -135,11 +143,9 @@ OTHER, DATE, DURATION = 0, 1, 2
 
 def styles(zf: zipfile.ZipFile) -> list[int]:
     """Each cell style's kind of number: OTHER, DATE or DURATION, as calamine tells them."""
-    name = _member(zf, "xl/styles.xml")
-    if name is None:
+    data = _part(zf, "xl/styles.xml")
+    if data is None:
         return []
-    data = zf.read(name)
-    check_xml_head(data[:4096], name)
     custom = {int(i): _format_kind(text(code)) for i, code in _NUMFMT.findall(data)}
     xfs = _CELLXFS.search(data)
     kinds: list[int] = []
@@ -393,7 +399,7 @@ class SheetReader:
         append = store.append
         max_cells = self.max_cells
         first = True
-        for chunk in _chunks(zf, part):
+        for chunk in chunks_after(zf, part, b"</row>"):
             body_at = 0
             if first:
                 check_xml_head(chunk[:4096], part)
@@ -635,23 +641,3 @@ def _col_index(letters: bytes) -> int:
     for ch in letters:
         n = n * 26 + ch - 64
     return n - 1
-
-
-def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
-    """The part in pieces cut after a closed row, so no cell is split."""
-    tail = b""
-    with zf.open(part) as fh:
-        while True:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                break
-            data = tail + chunk if tail else chunk
-            cut = data.rfind(b"</row>")
-            if cut < 0:
-                tail = data
-                continue
-            cut += 6
-            yield data[:cut]
-            tail = data[cut:]
-    if tail:
-        yield tail
