@@ -31,7 +31,8 @@ RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 def hand_xlsx(path: Path, sheets: dict[str, str], shared: list[str] | None = None) -> Path:
     """A minimal xlsx built byte by byte: `sheets` maps a sheet name to its <sheetData> XML
-    (or to a whole worksheet document when it starts with '<?xml' or '<worksheet')."""
+    (or to a whole worksheet document when it starts with '<?xml' or '<worksheet'); a shared
+    text starting with '<si' is written as it is."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(
             "[Content_Types].xml",
@@ -63,7 +64,7 @@ def hand_xlsx(path: Path, sheets: dict[str, str], shared: list[str] | None = Non
             rels += (
                 f'<Relationship Id="rIdS" Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/>'
             )
-            items = "".join(f"<si><t>{s}</t></si>" for s in shared)
+            items = "".join(s if s.startswith("<si") else f"<si><t>{s}</t></si>" for s in shared)
             z.writestr(
                 "xl/sharedStrings.xml",
                 f'<?xml version="1.0"?><sst xmlns="{NS}" count="{len(shared)}">{items}</sst>',

@@ -180,6 +180,64 @@ def test_xlsxwriter_shared_strings_rich_text_and_cached_formulas(tmp_path: Path)
     assert rows[0][1] == "very good indeed" and rows[1][0] == date(2024, 3, 1)
 
 
+SHARED = [
+    "客户名称",
+    "a &amp; b &lt;c&gt; &#x4E2D;&#25991;",
+    "line_x000D_break",
+    "escaped_x0000_nul",
+    "two\r\nlines",
+    "",
+    '<si><t xml:space="preserve">  kept  </t></si>',
+    "<si><r><rPr><b/></rPr><t>very </t></r><r><t>good</t></r></si>",
+    '<si><t>东莞</t><rPh sb="0" eb="2"><t>とうかん</t></rPh></si>',
+    "<si/>",
+    "<si>\n  <t>spaced</t>\n</si>",
+    "<si><t> \t trimmed\r\n</t></si>",
+    "<si><t>&#32;entity spaces too&#10;</t></si>",
+    "<si><t>_x0020_escaped spaces kept_x0009_</t></si>",
+    "<si><t>\u3000ideographic spaces kept\u3000</t></si>",
+    "<si><t xml:space='preserve'> kept </t></si>",
+    '<si><r><t>run </t></r><r><t xml:space="preserve"> kept </t></r></si>',
+    "满意",
+]
+
+
+def test_shared_texts_plain_rich_escaped_and_spaced_read_as_calamine(tmp_path: Path) -> None:
+    """Plain shared texts are decoded together (stream.shared_strings): each still lands on its
+    own index, with entities, escapes (an escaped NUL too) and line ends as calamine reads them."""
+    cells = "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(len(SHARED)))
+    path = hand_xlsx(tmp_path / "sst.xlsx", {"S": f'<row r="1">{cells}</row>'}, shared=SHARED)
+    assert _same(path) == 1
+    [(_, rows, _, _)] = _streamed(path)  # type: ignore[misc]
+    assert rows[0][1] == "a & b <c> 中文" and rows[0][3] == "escaped\x00nul"
+    assert rows[0][7:9] == ["verygood", "东莞"] and rows[0][-1] == "满意"
+    assert rows[0][11:18] == [
+        "trimmed",
+        "entity spaces too",
+        " escaped spaces kept\t",
+        "\u3000ideographic spaces kept\u3000",
+        " kept ",
+        "run kept ",
+        "满意",
+    ]
+
+
+def test_a_text_cell_s_spaces_are_kept_or_dropped_as_calamine_does(tmp_path: Path) -> None:
+    """calamine drops the spaces at the ends of a <t> not marked xml:space="preserve", so a big
+    sheet (streamed) and a small one (calamine) give a customer's text the same way."""
+    row = (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t> inline </t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t xml:space="preserve"> kept </t></is></c>'
+        '<c r="C1" t="inlineStr"><is><r><t>a </t></r><r><t> b</t></r></is></c>'
+        '<c r="D1" t="str"><v> value kept </v></c>'
+        '<c r="E1" t="s"><v>0</v></c></row>'
+    )
+    path = hand_xlsx(tmp_path / "ws.xlsx", {"S": row}, shared=["<si><t>  shared </t></si>"])
+    assert _same(path) == 1
+    [(_, rows, _, _)] = _streamed(path)  # type: ignore[misc]
+    assert rows == [["inline", " kept ", "ab", " value kept ", "shared"]]
+
+
 def test_a_sheet_beyond_the_bound_is_refused_naming_its_far_cell(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -275,6 +333,7 @@ ODD_SHEETS = {
     "errors and formulas": '<row r="2"><c r="B2" t="e"><v>#N/A</v></c><c r="C2"><f>1+1</f></c>'
     '<c r="D2" t="str"><f>A1</f><v>x &amp; y</v></c><c r="E2" t="b"><v>1</v></c></row>',
     "bad shared index": '<row r="1"><c r="A1" t="s"><v>9</v></c></row>',
+    "a control character": '<row r="1"><c r="A1" t="inlineStr"><is><t>a&#1;</t></is></c></row>',
     "rich and spaced": '<row r="1"><c r="A1" t="inlineStr"><is><r><t xml:space="preserve"> a </t>'
     '</r><r><rPr><b/></rPr><t>b</t></r><rPh><t>ふ</t></rPh></is></c><c r="C1" s="0"/></row>',
     "a comment": '<row r="1"><!-- note --><c r="A1"><v>1</v></c></row>',
