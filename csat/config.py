@@ -685,15 +685,23 @@ def packaged_data_dir() -> Path:
 
 def find_config(explicit: Path | None, cwd: Path | None = None) -> Path:
     """Lookup order: --config, then $CSAT_CONFIG, then ./config/weights.yaml, then packaged."""
+    return _named_config(explicit, cwd) or packaged_data_dir() / "config" / "weights.yaml"
+
+
+def uses_packaged_defaults(explicit: Path | None, cwd: Path | None = None) -> bool:
+    """True when no rules file is named anywhere, so find_config falls back to the packaged
+    one (in a checkout, the repo's config/weights.yaml is that file, but naming it is not)."""
+    return _named_config(explicit, cwd) is None
+
+
+def _named_config(explicit: Path | None, cwd: Path | None) -> Path | None:
     if explicit is not None:
         return explicit
     env = os.environ.get("CSAT_CONFIG")
     if env:
         return Path(env)
     local = (cwd or Path()) / "config" / "weights.yaml"
-    if local.is_file():
-        return local
-    return packaged_data_dir() / "config" / "weights.yaml"
+    return local if local.is_file() else None
 
 
 def load_rules(path: Path) -> LoadedRules:

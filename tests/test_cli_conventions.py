@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import csat.cli.score
 from csat import __version__
 from csat.cli import app
-from csat.config import load_rules
+from csat.config import load_rules, packaged_data_dir
 from csat.pipeline import record_outcomes
 from csat.store import Store
 
@@ -102,6 +102,10 @@ def test_init_says_cd_and_config_check_says_which_file(
     monkeypatch.chdir(tmp_path / "work")
     inside = runner.invoke(app, ["config", "check"])
     assert "Checked config/weights.yaml: valid." in inside.stdout
+    # the packaged file named (a checkout's config/weights.yaml is it) is not "no config here"
+    packaged = str(packaged_data_dir() / "config" / "weights.yaml")
+    named = runner.invoke(app, ["config", "check", "--config", packaged])
+    assert "valid." in named.stdout and "packaged defaults" not in named.stdout
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ def config_check(config: ConfigOpt = None) -> None:
 
     Example: [bold]csat config check --config config/weights.yaml[/bold]
     """
-    from csat.config import packaged_data_dir
+    from csat.config import uses_packaged_defaults
 
     with _errors():
         loaded = _rules(config)
@@ -80,7 +80,7 @@ def config_check(config: ConfigOpt = None) -> None:
             f"{rules.dates.earliest} to {rules.dates.latest_years_ahead} year(s) ahead"
         )
         out.print(f"Rules hash: {loaded.sha256}")
-        if loaded.path.resolve() == (packaged_data_dir() / "config" / "weights.yaml").resolve():
+        if uses_packaged_defaults(config):
             out.print(
                 f"Checked the packaged defaults ({_esc(str(loaded.path))}): there is no "
                 "./config/weights.yaml here. cd into the folder csat init set up, or use --config."
