@@ -2,6 +2,7 @@
 of N single-customer form files. Deterministic (seeded), so runs are comparable.
 
     python benchmarks/generate.py table 100000 benchmarks/out/table-100k.xlsx
+    python benchmarks/generate.py table-shared 100000 benchmarks/out/table-100k-shared.xlsx
     python benchmarks/generate.py forms 2000 benchmarks/out/forms-2000
 """
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import random
 import sys
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -25,18 +27,22 @@ def _rating(rng: random.Random) -> object:
     return 5 - level if rng.random() < 0.05 else LEVELS[level]  # some offices type numbers
 
 
-def table(n: int, out: Path, seed: int = 1) -> None:
+def table(n: int, out: Path, seed: int = 1, shared: bool = False) -> None:
+    """openpyxl's write-only mode writes each text inline; `shared`: the same rows with the
+    texts in the shared-strings part, as Excel and LibreOffice save a workbook (XlsxWriter)."""
     rng = random.Random(seed)
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("2024上半年")
-    ws.append(["顾客满意度调查统计表"])
-    ws.append(["调查期间:2024年1月-6月"])
-    ws.append([])
-    ws.append(["序号", "客户名称", "客户编号", "回复日期", *ITEMS, "其它评价", "业务员"])
+    rows: list[list[object]] = [
+        ["顾客满意度调查统计表"],
+        ["调查期间:2024年1月-6月"],
+        [],
+        ["序号", "客户名称", "客户编号", "回复日期", *ITEMS, "其它评价", "业务员"],
+    ]
     start = date(2024, 1, 1)
-    for i in range(1, n + 1):
-        ws.append(
-            [
+
+    def replies() -> Iterator[list[object]]:
+        yield from rows
+        for i in range(1, n + 1):
+            yield [
                 i,
                 f"测试客户{i:07d}有限公司",
                 f"C{i:07d}",
@@ -45,9 +51,31 @@ def table(n: int, out: Path, seed: int = 1) -> None:
                 rng.choice(COMMENTS),
                 rng.choice(["张三", "李四"]),
             ]
-        )
+
     out.parent.mkdir(parents=True, exist_ok=True)
+    if shared:
+        _shared_table(replies(), out)
+        return
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("2024上半年")
+    for row in replies():
+        ws.append(row)
     wb.save(out)
+
+
+def _shared_table(rows: Iterator[list[object]], out: Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(out))
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws = wb.add_worksheet("2024上半年")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, date):
+                ws.write_datetime(r, c, datetime.combine(value, time()), day)
+            elif value is not None:
+                ws.write(r, c, value)
+    wb.close()
 
 
 def forms(n: int, folder: Path, seed: int = 2) -> None:
@@ -87,4 +115,7 @@ def forms(n: int, folder: Path, seed: int = 2) -> None:
 
 if __name__ == "__main__":
     kind, count, target = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    (table if kind == "table" else forms)(count, target)
+    if kind == "forms":
+        forms(count, target)
+    else:
+        table(count, target, shared=kind == "table-shared")
