@@ -333,6 +333,7 @@ ODD_SHEETS = {
     "errors and formulas": '<row r="2"><c r="B2" t="e"><v>#N/A</v></c><c r="C2"><f>1+1</f></c>'
     '<c r="D2" t="str"><f>A1</f><v>x &amp; y</v></c><c r="E2" t="b"><v>1</v></c></row>',
     "bad shared index": '<row r="1"><c r="A1" t="s"><v>9</v></c></row>',
+    "a comment among the shared texts": '<row r="1"><c r="A1" t="s"><v>1</v></c></row>',
     "a control character": '<row r="1"><c r="A1" t="inlineStr"><is><t>a&#1;</t></is></c></row>',
     "rich and spaced": '<row r="1"><c r="A1" t="inlineStr"><is><r><t xml:space="preserve"> a </t>'
     '</r><r><rPr><b/></rPr><t>b</t></r><rPh><t>ふ</t></rPh></is></c><c r="C1" s="0"/></row>',
@@ -344,7 +345,8 @@ ODD_SHEETS = {
 def test_what_the_streamer_does_not_know_reads_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str
 ) -> None:
-    path = hand_xlsx(tmp_path / "odd.xlsx", {"S": body.replace("{NS}", NS)}, shared=["客户名称"])
+    shared = ["客户名称", "<!-- <si><t>not a text</t></si> -->", "<si><t>满意</t></si>"]
+    path = hand_xlsx(tmp_path / "odd.xlsx", {"S": body.replace("{NS}", NS)}, shared=shared)
     monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 1 << 30)
     before = _outcome(path)
     monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 0)

@@ -138,7 +138,7 @@ def shared_strings(zf: zipfile.ZipFile) -> list[str]:
     data = _part(zf, "xl/sharedStrings.xml")
     if data is None:
         return []
-    if b"<si " in data or re.search(rb"<\w+:si\b", data) or b"\x00" in data:
+    if b"<si " in data or b"<!" in data or re.search(rb"<\w+:si\b", data) or b"\x00" in data:
         raise Unsupported("shared strings written otherwise")
     found = _SI.findall(data)
     joined = b"\x00".join([trimmed or kept for trimmed, kept, _ in found])
