@@ -133,3 +133,29 @@ def test_the_report_shows_the_records_the_store_lists(
     assert second.view.capa_counts["total"] == len(own)
     forms = {p.name for p in (out / "2024H2" / "capa").iterdir()}
     assert forms == {f"{c.number}.html" for c in second.view.register} | {"index.html"}
+
+
+def test_capas_ensured_over_several_batches_are_numbered_and_linked_as_in_one(
+    tmp_path: Path,
+) -> None:
+    """More new CAPAs than ensure_capas inserts at a time: numbered per period in plan order,
+    each with one issued step, the steps in plan order, and H2's repeats of H1 linked."""
+    db = tmp_path / "csat.db"
+    low = (Flag("low_score", None, None, 60.0),)
+    count = 99 * 124 + 5  # one whole batch and a few
+    h1 = [CapaPlan("2024H1", f"k{i}", f"客户{i}", None, "品管部", low, None) for i in range(count)]
+    h2 = [CapaPlan("2024H2", f"k{i}", f"客户{i}", None, "品管部", low, None) for i in range(3)]
+    issued, due = date(2024, 7, 1), date(2024, 7, 15)
+    with Store.open(db) as store:
+        first, made = store.ensure_capas(iter(h1), issued, due)
+        assert made == count
+        assert [c.number for c in first] == [f"CAPA-2024H1-{i:03d}" for i in range(1, count + 1)]
+        second, made = store.ensure_capas(iter(h2 + h1[:2]), issued, due)
+        assert made == 3 and [c.number for c in second][3:] == [c.number for c in first[:2]]
+        steps = store.conn.execute("SELECT number, step FROM capa_events ORDER BY id").fetchall()
+        every = {c.number: c for c in store.capas()}
+    numbers = [c.number for c in first] + [c.number for c in second[:3]]
+    assert [n for n, step in steps if step == "issued"] == numbers
+    escalated = [n for n, step in steps if step == "escalated"]
+    assert escalated == [c.number for c in first[:3]]
+    assert [every[c.number].repeat_of for c in second[:3]] == escalated
