@@ -210,15 +210,31 @@ def plan_capas(flagged: Iterable[tuple[str, ScoredResponse]], rules: Rules) -> l
     of each response's flags."""
     plans: list[CapaPlan] = []  # repeats are linked by the store, which knows the history
     for key, scored in flagged:
-        by_department: dict[str, list[Flag]] = {}
-        for flag in scored.flags:
-            by_department.setdefault(department_of(flag, rules), []).append(flag)
         r = scored.response
-        plans += [
-            CapaPlan(r.period, key, r.customer, r.customer_code, dept, tuple(flags), r.comments)
-            for dept, flags in by_department.items()
-        ]
+        plans += plan_reply(
+            key, r.period, r.customer, r.customer_code, scored.flags, r.comments, rules
+        )
     return plans
+
+
+def plan_reply(
+    key: str,
+    period: str,
+    customer: str,
+    code: str | None,
+    flags: Sequence[Flag],
+    comments: str | None,
+    rules: Rules,
+) -> list[CapaPlan]:
+    """The CAPAs of one flagged reply, by the order of its flags: what plan_capas plans for
+    it, from the facts a report keeps of a flagged reply."""
+    by_department: dict[str, list[Flag]] = {}
+    for flag in flags:
+        by_department.setdefault(department_of(flag, rules), []).append(flag)
+    return [
+        CapaPlan(period, key, customer, code, dept, tuple(found), comments)
+        for dept, found in by_department.items()
+    ]
 
 
 class Issued(Protocol):

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from csat.analysis import SegmentKind, analyse
-from csat.capa import CapaPlan, after, evidence_text, judge, plan_capas
+from csat.capa import after, department_of, evidence_text, judge, plan_reply
 from csat.comments import CommentTagger, TaggedComment
 from csat.config import LoadedRules, parse_rules
 from csat.errors import CsatError
@@ -28,6 +30,7 @@ from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
 from csat.render.workbook import FlaggedReply, ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
+from csat.shelf import Shelf
 from csat.spill import Spill
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import CapaRecord, Store, customer_key
@@ -42,7 +45,7 @@ class NothingToReport(CsatError):
 class ReportResult:
     path: Path
     view: ReportView
-    capa_forms: list[Path]
+    capa_forms: Sequence[Path]  # every form, then the index (FormPaths)
     review: list[str] = field(default_factory=list)  # the summary's review sentences, English
 
 
@@ -124,7 +127,8 @@ def build_report(
 
     trend: dict[Period, PeriodStats] = {}
     flagged: Spill[FlaggedReply] = Spill()  # the site's (all, without a site), on disk
-    plans: list[CapaPlan] = []  # every site's: the CAPAs to ensure
+    # every site's, whose CAPAs are ensured after the read (the same Spill without a site)
+    every_flagged: Spill[FlaggedReply] = flagged if site is None else Spill()
     wanted: set[tuple[str, str, str]] = set()  # a site report's own CAPAs among them
     flagged_keys: set[str] = set()
     site_keys: set[str] = set()  # customers with a reply at the site, any period
@@ -189,18 +193,17 @@ def build_report(
                     continue
                 key = stored.customer_key  # a name tied to a code counts for the code
                 if is_current and result.flags:
-                    planned = plan_capas([(key, result)], report_rules)
-                    plans.extend(planned)
                     flagged_keys.add(key)
-                    if here:
-                        r = result.response
-                        flagged.append(
-                            FlaggedReply(
-                                key, r.customer, r.customer_code, r.period, result.flags, r.comments
-                            )
+                    r = result.response
+                    reply = FlaggedReply(
+                        key, r.customer, r.customer_code, r.period, result.flags, r.comments
+                    )
+                    every_flagged.append(reply)
+                    if here and site is not None:
+                        flagged.append(reply)
+                        wanted.update(
+                            (r.period, key, department_of(f, report_rules)) for f in result.flags
                         )
-                        if site is not None:
-                            wanted.update((p.period, p.customer_key, p.department) for p in planned)
                 if (
                     key in waiting
                     or (is_current and keep_all_current)
@@ -233,18 +236,26 @@ def build_report(
         due = WorkCalendar(report_rules.capa).add_working_days(
             today, report_rules.capa.due_working_days
         )
-        # ensure_capas returns numbers and slots only: the records are read once below, with
-        # the verdicts, and one copy of every CAPA is enough to hold. A site report ensures
-        # every site's CAPAs (numbering stays the group's) and keeps its own.
-        own = [
-            c.number
-            for c in store.ensure_capas(plans, today, due)[0]
-            if site is None or (c.period, c.customer_key, c.department) in wanted
-        ]
-        plans.clear()
-        everything = {c.number: c for c in store.capas()}
+        # ensure_capas returns numbers and slots only; the records are read in batches below,
+        # after the verdicts, into a Shelf on disk. A site report ensures every site's CAPAs
+        # (numbering stays the group's) and keeps its own.
+        # The plans are made again from the flagged replies kept on disk: as plan_capas makes
+        # them, in reply order.
+        plans = (
+            plan
+            for f in every_flagged
+            for plan in plan_reply(
+                f.key, f.period, f.customer, f.customer_code, f.flags, f.comments, report_rules
+            )
+        )
+        own: Spill[str] = Spill()
+        for issued in store.ensure_capas(plans, today, due)[0]:
+            if site is None or (issued.period, issued.customer_key, issued.department) in wanted:
+                own.append(issued.number)
+        if every_flagged is not flagged:
+            every_flagged.close()
         verdicts = []
-        for capa in everything.values():
+        for capa in store.each_capa() if answers else ():  # no answers, nothing to judge
             if capa.effectiveness is not None:
                 continue
             for response in sorted(
@@ -258,19 +269,20 @@ def build_report(
                     reason = f"{verdict}: {evidence_text(evidence, report_rules, lang)}"
                     verdicts.append((capa.number, verdict, evidence, reason))
                     break
-        if store.judge_capas(verdicts, today):
-            everything.clear()  # the old copy goes before the new one is read
-            everything = {c.number: c for c in store.capas()}
-        records = [everything[number] for number in own]
-        mine = {c.number for c in records}
-        register = records + [
-            c
-            for c in everything.values()
-            if c.number not in mine
-            and _before(c.period, period)
-            and (c.status != "verified" or _judged_inside(c, period))
-            and (site is None or c.customer_key in site_keys)
-        ]
+        store.judge_capas(verdicts, today)
+        register: Shelf[CapaRecord] = Shelf()
+        slots = array("q")  # hash of each own CAPA's slot, by its place in the register
+        for c in store.capas_numbered(own):
+            register.append(c)
+            slots.append(hash((c.period, c.customer_key, c.department)))
+        own.close()
+        # Then the earlier CAPAs still followed. The report's own are of its periods, never
+        # before it, so the periods before it are all there is to read.
+        for c in store.each_capa(p for p in store.capa_periods() if _before(p, period)):
+            if (c.status != "verified" or _judged_inside(c, period)) and (
+                site is None or c.customer_key in site_keys
+            ):
+                register.append(c)
         trend_stats = [trend[p] for p in sorted(trend) if p.months == period.months]
         class_stats = [segments[k].finish() for k in sorted(segments)]
         region_stats = [regions[k].finish() for k in sorted(regions)]
@@ -293,7 +305,7 @@ def build_report(
             trend=trend_stats,
             rejected=rejected,
             flagged=flagged,
-            capas={(c.period, c.customer_key, c.department): c for c in records},
+            capas=CapaSlots(register, slots),
             register=register,
             forms_sent=len(sent),
             replies_to_forms=len(replied_sent),
@@ -329,12 +341,91 @@ def build_report(
                 "the earlier report and the CAPAs are unchanged"
             ) from None
         swap.finish()
-    forms = [target.parent / "capa" / f.name for f in forms]
+    forms = forms.in_folder(target.parent / "capa")
 
     def label(kind: str, key: str) -> str:
         return (report_rules.items[key] if kind == "item" else report_rules.levels[key]).labels.en
 
     return ReportResult(target, view, forms, review_lines(view, label, "en"))
+
+
+Slot = tuple[str, str, str]  # a CAPA's (reply period, customer key, department)
+
+
+class CapaSlots(Mapping[Slot, CapaRecord]):
+    """The report's own CAPAs by slot, as `{slot: c for c in own records}` gives them (a slot
+    given twice counts once), for the flags sheet's look-ups. The records stay in the register
+    Shelf (its first `len(hashes)` items): this holds the hash of each slot and its place in
+    the register, sorted by hash, 16 bytes a CAPA instead of the record. A look-up reads the
+    record at each place of its hash and compares its slot."""
+
+    def __init__(self, register: Shelf[CapaRecord], hashes: array[int]) -> None:
+        self._register = register
+        by_hash = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self._hashes = array("q", (hashes[i] for i in by_hash))
+        self._places = array("q", by_hash)
+        # A slot given twice (ensure_capas gives it one CAPA, so the same record) is one
+        # entry, at its first place with its last record, as in a dict. Equal hashes are read
+        # to tell a slot given again from two slots sharing a hash.
+        repeated: set[int] = set()
+        self._last: dict[int, int] = {}  # first place -> last place, of slots given again
+        start, count = 0, len(by_hash)
+        for end in range(1, count + 1):
+            if end == count or self._hashes[end] != self._hashes[start]:
+                if end - start > 1:
+                    first: dict[Slot, int] = {}
+                    for place in sorted(self._places[start:end]):
+                        slot = _slot(register[place])
+                        if slot in first:
+                            repeated.add(place)
+                            self._last[first[slot]] = place
+                        else:
+                            first[slot] = place
+                start = end
+        self._order = array("q", (p for p in range(count) if p not in repeated))
+
+    def __getitem__(self, slot: Slot) -> CapaRecord:
+        found = self.get(slot)
+        if found is None:
+            raise KeyError(slot)
+        return found
+
+    def get(  # type: ignore[override]  # one signature for both of Mapping.get's
+        self, slot: Slot, default: CapaRecord | None = None
+    ) -> CapaRecord | None:
+        """The flags sheet's look-up, once or twice for every flagged reply."""
+        h = hash(slot)
+        hashes, i = self._hashes, bisect_left(self._hashes, h)
+        found = default
+        while i < len(hashes) and hashes[i] == h:
+            record = self._register[self._places[i]]
+            if (record.period, record.customer_key, record.department) == slot:
+                found = record  # the last one wins, as in a dict
+            i += 1
+        return found
+
+    def __iter__(self) -> Iterator[Slot]:
+        return (_slot(self._register[p]) for p in self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def values(self) -> ValuesView[CapaRecord]:
+        return _Records(self)
+
+
+class _Records(ValuesView[CapaRecord]):
+    """A CapaSlots' records read in register order, each block once."""
+
+    _mapping: CapaSlots
+
+    def __iter__(self) -> Iterator[CapaRecord]:
+        slots = self._mapping
+        return (slots._register[slots._last.get(p, p)] for p in slots._order)
+
+
+def _slot(c: CapaRecord) -> Slot:
+    return (c.period, c.customer_key, c.department)
 
 
 def _tag(

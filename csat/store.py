@@ -772,43 +772,63 @@ class Store:
             yield StoredResponse(row[0], response, bool(row[9]), row[10], row[12], row[14])
 
     def ensure_capas(
-        self, plans: list[CapaPlan], issue_date: date, due_date: date, by: str = "csat report"
+        self, plans: Iterable[CapaPlan], issue_date: date, due_date: date, by: str = "csat report"
     ) -> tuple[list[IssuedCapa], int]:
         """The CAPA of every plan, creating those that do not exist yet (numbered in order per
         period, CAPA-<period>-NNN) with their `issued` step, and linking repeats both ways;
         existing ones keep their number and content. Returns the numbers and slots in plan
         order (the report reads the records it shows itself) and how many were created.
-        Running it again changes nothing.
+        Running it again changes nothing. `plans` is read once (a report's are on disk).
 
         A few statements whatever the number of plans: one read of the CAPAs recorded (their
-        slots, numbers and flags, no history), the new ones and their steps inserted in bulk.
+        slots and numbers), the new ones and their steps inserted in bulk a batch at a time
+        (nothing of them is held past its batch but its slot and number), and, where periods
+        one after the other have CAPAs, one read of theirs (with their flags) to link repeats.
         Under the writer lock, so reports at once number apart."""
         with self._write() as conn:
-            known = [
-                _Recorded(str(n), str(p), str(k), str(d), str(f), None if r is None else str(r))
-                for n, p, k, d, f, r in conn.execute(
-                    "SELECT number, period, customer_key, department, flags, repeat_of "
-                    "FROM capas ORDER BY number"
-                )
-            ]
-            numbers = {(c.period, c.customer_key, c.department): c.number for c in known}
+            numbers: dict[tuple[str, str, str], str] = {}
             last: dict[str, int] = {}
-            for c in known:
-                prefix = f"CAPA-{c.period}-"
-                if c.number.startswith(prefix):
-                    serial = _serial(c.number[len(prefix) :])
-                    last[c.period] = max(last.get(c.period, 0), serial)
-            capas: list[object] = []  # the new rows' values, one row after the other
-            new: list[_Recorded] = []
+            for number, period, key, department in conn.execute(
+                "SELECT number, period, customer_key, department FROM capas ORDER BY number"
+            ):
+                numbers[str(period), str(key), str(department)] = str(number)
+                prefix = f"CAPA-{period}-"
+                if str(number).startswith(prefix):
+                    serial = _serial(str(number)[len(prefix) :])
+                    last[str(period)] = max(last.get(str(period), 0), serial)
+            periods = set(last) | {p for p, _, _ in numbers}
+            # The new rows' values, one row after the other, and their numbers: inserted a
+            # batch at a time, in plan order (their steps' ids in that order, as in one go).
+            capas: list[object] = []
+            new: list[str] = []
+            made = 0
+            issued = CapaEvent("issued", issue_date, by)
+
+            def insert() -> None:
+                _insert_many(
+                    conn,
+                    "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
+                    "department, flags, comments, issue_date, due_date)",
+                    10,
+                    capas,
+                    99,
+                )
+                _append_many(conn, [(number, issued) for number in new])
+                capas.clear()
+                new.clear()
+
             as_json: dict[tuple[Flag, ...], str] = {}  # few distinct flag sets among many
             issued_on, due_on = issue_date.isoformat(), due_date.isoformat()
+            slots: list[tuple[str, str, str]] = []
             for plan in plans:
                 slot = (plan.period, plan.customer_key, plan.department)
+                slots.append(slot)
                 if slot in numbers:
                     continue
                 last[plan.period] = last.get(plan.period, 0) + 1
                 number = f"CAPA-{plan.period}-{last[plan.period]:03d}"
                 numbers[slot] = number
+                periods.add(plan.period)
                 flags = as_json.get(plan.flags)
                 if flags is None:
                     flags = as_json[plan.flags] = orjson.dumps(
@@ -826,20 +846,25 @@ class Store:
                     issued_on,
                     due_on,
                 )
-                new.append(_Recorded(number, *slot, flags, None))
-            if new:
-                _insert_many(
-                    conn,
-                    "INSERT INTO capas (number, period, customer_key, customer, customer_code, "
-                    "department, flags, comments, issue_date, due_date)",
-                    10,
-                    capas,
-                    99,
-                )
-                issued = CapaEvent("issued", issue_date, by)
-                _append_many(conn, [(c.number, issued) for c in new])
-                # a link can only appear with a new CAPA
-                links = repeat_links(_repeat_candidates(known + new))
+                new.append(number)
+                made += 1
+                if len(new) == _ENSURE_BATCH:
+                    insert()
+            if made:
+                insert()
+                # a link can only appear with a new CAPA, between periods one after the other
+                linked = sorted(_repeat_periods(periods))
+                candidates = []  # as recorded now, new ones included, in number order
+                if linked:
+                    for n, p, k, d, f, r in conn.execute(
+                        "SELECT number, period, customer_key, department, flags, repeat_of "
+                        f"FROM capas WHERE period IN ({','.join('?' * len(linked))}) "
+                        "ORDER BY number",
+                        linked,
+                    ):
+                        repeat = None if r is None else str(r)
+                        candidates.append(_Recorded(str(n), str(p), str(k), str(d), str(f), repeat))
+                links = repeat_links(candidates)
                 conn.executemany(
                     "UPDATE capas SET repeat_of = ? WHERE number = ?",
                     [(earlier, later) for later, earlier in links],
@@ -854,11 +879,79 @@ class Store:
                         for later, earlier in links
                     ],
                 )
-        slots = [(p.period, p.customer_key, p.department) for p in plans]
-        return [IssuedCapa(numbers[s], *s) for s in slots], len(new)
+        return [IssuedCapa(numbers[s], *s) for s in slots], made
 
     def capas(self, period: str | None = None) -> list[CapaRecord]:
         return self._capas(self.conn, period)
+
+    def each_capa(self, periods: Iterable[str] | None = None) -> Iterator[CapaRecord]:
+        """The CAPAs `capas()` lists (of `periods` only, when given), equal to its records and
+        in its order, read a batch at a time: a report goes through every CAPA, and holding
+        tens of thousands of records with their histories costs ~600 bytes each."""
+        where = ""
+        args: list[object] = []
+        if periods is not None:
+            wanted = sorted(set(periods))
+            if not wanted:
+                return
+            where = f" AND c.period IN ({','.join('?' * len(wanted))})"
+            args = list(wanted)
+        last = ""  # numbers are never empty (CAPA-<period>-NNN), so every one sorts after ''
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_CAPA_COLUMNS} FROM capas c WHERE c.number > ?{where} "
+                f"ORDER BY number LIMIT {_CAPA_BATCH}",
+                [last, *args],
+            ).fetchall()
+            yield from self._with_history([str(row[0]) for row in rows], rows)
+            if len(rows) < _CAPA_BATCH:
+                return
+            last = str(rows[-1][0])
+
+    def capa_periods(self) -> list[str]:
+        """The reply periods CAPAs are recorded for."""
+        return [str(p) for (p,) in self.conn.execute("SELECT DISTINCT period FROM capas")]
+
+    def capas_numbered(self, numbers: Iterable[str]) -> Iterator[CapaRecord]:
+        """The record of each of `numbers`, in that order (a number given twice, twice; one
+        not recorded, skipped), read a batch at a time; equal to `capas()`'s records."""
+        batch: list[str] = []
+        for number in numbers:
+            batch.append(number)
+            if len(batch) == _CAPA_BATCH:
+                yield from self._numbered_batch(batch)
+                batch = []
+        if batch:
+            yield from self._numbered_batch(batch)
+
+    def _numbered_batch(self, numbers: list[str]) -> Iterator[CapaRecord]:
+        unique = sorted(set(numbers))
+        marks = ",".join("?" * len(unique))
+        rows = self.conn.execute(
+            f"SELECT {_CAPA_COLUMNS} FROM capas c WHERE c.number IN ({marks})", unique
+        ).fetchall()
+        found = {c.number: c for c in self._with_history(unique, rows)}
+        for number in numbers:
+            if number in found:
+                yield found[number]
+
+    def _with_history(
+        self, numbers: list[str], rows: list[tuple[object, ...]]
+    ) -> Iterator[CapaRecord]:
+        """Records of CAPA `rows` (numbered `numbers`) with their histories, oldest step first,
+        read as `_capas` reads them; the reader's shared objects live for one batch only."""
+        if not rows:
+            return
+        read = _Reader()
+        history: dict[str, list[CapaEvent]] = {}
+        for row in self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM capa_events e "
+            f"WHERE e.number IN ({','.join('?' * len(numbers))}) ORDER BY e.id",
+            numbers,
+        ):
+            history.setdefault(str(row[0]), []).append(read.event(row))
+        for row in rows:
+            yield read.capa(row, history.get(str(row[0]), []))
 
     @staticmethod
     def _capas(conn: sqlite3.Connection, period: str | None = None) -> list[CapaRecord]:
@@ -1312,6 +1405,8 @@ _CAPA_COLUMNS = (
     "c.number, c.period, c.customer_key, c.customer, c.customer_code, c.department, c.flags, "
     "c.comments, c.issue_date, c.due_date, c.repeat_of"
 )
+_ENSURE_BATCH = 99 * 124  # new CAPAs inserted at a time by ensure_capas: whole statements
+_CAPA_BATCH = 900  # CAPAs read at a time (a statement takes at most _MAX_VALUES values)
 _EVENT_COLUMNS = "e.number, e.step, e.on_date, e.by, e.text, e.verdict, e.evidence, e.recorded_at"
 
 
@@ -1347,15 +1442,13 @@ def _append_many(conn: sqlite3.Connection, steps: list[tuple[str, CapaEvent]]) -
     )
 
 
-def _repeat_candidates(capas: list[_Recorded]) -> list[_Recorded]:
-    """The CAPAs repeat linking needs to see, in number order: those of a period whose previous
-    period has CAPAs too, and those of that previous period (a link joins a CAPA to one of the
-    period right before its own). Periods are parsed once each, not once a CAPA."""
-    periods = {c.period for c in capas}
+def _repeat_periods(periods: set[str]) -> set[str]:
+    """The periods of the CAPAs repeat linking needs to see: a period whose previous period has
+    CAPAs too, and that previous period (a link joins a CAPA to one of the period right before
+    its own). Periods are parsed once each, not once a CAPA."""
     previous = {p: str(parse_period(p).previous()) for p in periods}
     linked = {p for p in periods if previous[p] in periods}
-    wanted = linked | {previous[p] for p in linked}
-    return sorted((c for c in capas if c.period in wanted), key=lambda c: c.number)
+    return linked | {previous[p] for p in linked}
 
 
 def _serial(text: str) -> int:

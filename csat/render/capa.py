@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import cast, overload
 
 from jinja2 import (
     ChoiceLoader,
@@ -281,7 +281,7 @@ class _Views(Sequence[CapaView]):
 
     def __init__(
         self,
-        capas: list[CapaRecord],
+        capas: Sequence[CapaRecord],
         rules: Rules,
         lang: Lang,
         today: date,
@@ -305,12 +305,12 @@ class _Views(Sequence[CapaView]):
             yield view
 
     def finish(self) -> None:
-        for c in self.capas[self.written :]:
-            self.form(capa_view(c, self.rules, self.lang, self.today))
+        for i in range(self.written, len(self.capas)):  # one at a time: they may be on disk
+            self.form(capa_view(self.capas[i], self.rules, self.lang, self.today))
             self.written += 1
 
 
-def _write_file(path: Path, text: str) -> None:
+def _write_file(path: str, text: str) -> None:
     """`path.write_text(text, encoding="utf-8")` in three system calls (open, write, close):
     no buffer object, no fstat or seek, for each of tens of thousands of forms. Not synced, as
     before: the folder is swapped in whole, and a crash before the swap leaves the earlier set."""
@@ -333,8 +333,41 @@ def _write_streamed(template: Template, path: Path, **context: object) -> None:
         raise _problem(template.name or "template", exc) from None
 
 
+class FormPaths(Sequence[Path]):
+    """folder/CAPA-….html of each CAPA, then folder/index.html: the paths write_capa_forms
+    wrote, made when asked for (a report writes tens of thousands, and its CAPAs are on
+    disk). `in_folder` gives the same files' paths in another folder (after a swap)."""
+
+    def __init__(self, folder: Path, capas: Sequence[CapaRecord]) -> None:
+        self.folder, self.capas = folder, capas
+
+    def __len__(self) -> int:
+        return len(self.capas) + 1
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if index == len(self.capas):
+            return self.folder / "index.html"
+        return self.folder / f"{self.capas[index].number}.html"
+
+    def __iter__(self) -> Iterator[Path]:
+        for c in self.capas:
+            yield self.folder / f"{c.number}.html"
+        yield self.folder / "index.html"
+
+    def in_folder(self, folder: Path) -> FormPaths:
+        return FormPaths(folder, self.capas)
+
+
 def write_capa_forms(
-    capas: list[CapaRecord],
+    capas: Sequence[CapaRecord],
     rules: Rules,
     lang: Lang,
     folder: Path,
@@ -342,7 +375,7 @@ def write_capa_forms(
     today: date,
     user_templates: Path | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[Path]:
+) -> FormPaths:
     """Write folder/CAPA-….html for each CAPA and folder/index.html; return the paths.
     `progress(forms written)` is told every thousand forms and at the last.
 
@@ -352,17 +385,18 @@ def write_capa_forms(
     synced one by one: an interrupted run leaves the earlier report set as it was either way."""
     env = environment(user_templates)
     labels = {key: t(key, lang) for key in FORM_LABELS}
-    written: list[Path] = []
+    written = 0
     form = load_template(env, "capa/form.html.j2")
     index_template = load_template(env, "capa/index.html.j2")
     folder.mkdir(parents=True, exist_ok=True)
+    where = str(folder)
 
     def write_form(view: CapaView) -> None:
-        path = folder / view.file
-        _write_file(path, render(form, capa=view, L=labels, lang=lang))
-        written.append(path)
-        if progress is not None and (len(written) % 1000 == 0 or len(written) == len(capas)):
-            progress(len(written))
+        nonlocal written
+        _write_file(os.path.join(where, view.file), render(form, capa=view, L=labels, lang=lang))
+        written += 1
+        if progress is not None and (written % 1000 == 0 or written == len(capas)):
+            progress(written)
 
     views = _Views(capas, rules, lang, today, write_form)
     path = folder / "index.html"
@@ -370,4 +404,4 @@ def write_capa_forms(
         index_template, path, capas=views, L=labels, lang=lang, period=period, made_on=str(today)
     )
     views.finish()
-    return [*written, path]
+    return FormPaths(folder, capas)  # the forms are written in this order (see _Views)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +199,11 @@ class ReportView:
     trend: list[PeriodStats]
     rejected: list[Rejection]
     flagged: Collection[FlaggedReply] = field(default_factory=list)  # a Spill in a report
-    # the report's own CAPAs by (reply period, customer key, department)
-    capas: dict[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
+    # the report's own CAPAs by (reply period, customer key, department); in a report both
+    # are read from a file as needed (csat.report.CapaSlots, csat.shelf.Shelf)
+    capas: Mapping[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
     # own CAPAs, then earlier ones still being followed or judged by this period's replies
-    register: list[CapaRecord] = field(default_factory=list)
+    register: Sequence[CapaRecord] = field(default_factory=list)
     forms_sent: int = 0
     replies_to_forms: int = 0
     segments: list[PeriodStats] = field(default_factory=list)  # one per customer class
@@ -215,19 +216,22 @@ class ReportView:
     def response_rate(self) -> float | None:
         return self.replies_to_forms / self.forms_sent if self.forms_sent else None
 
-    @property
+    @cached_property
     def capa_counts(self) -> dict[str, int]:
-        records = list(self.capas.values())
-        return {
-            "total": len(records),
-            "open": sum(c.status in ("open", "reopened") for c in records),
-            "closed": sum(c.status == "closed" for c in records),
-            "verified": sum(c.status == "verified" for c in records),
-            "overdue": sum(c.overdue(self.made_on) for c in records),
-            "effective": sum(c.effectiveness == "effective" for c in self.register),
-            "ineffective": sum(c.effectiveness == "ineffective" for c in self.register),
-            "unjudged": sum(c.effectiveness is None for c in self.register),
-        }
+        """Counted once, in one pass over each: a report's CAPAs are read from a file."""
+        names = ("total", "open", "closed", "verified", "overdue")
+        counts = dict.fromkeys((*names, "effective", "ineffective", "unjudged"), 0)
+        for c in self.capas.values():
+            counts["total"] += 1
+            counts["open"] += c.status in ("open", "reopened")
+            counts["closed"] += c.status == "closed"
+            counts["verified"] += c.status == "verified"
+            counts["overdue"] += c.overdue(self.made_on)
+        for c in self.register:
+            counts["effective"] += c.effectiveness == "effective"
+            counts["ineffective"] += c.effectiveness == "ineffective"
+            counts["unjudged"] += c.effectiveness is None
+        return counts
 
 
 def _lines(text: str | None, width: float) -> int:
