@@ -30,7 +30,6 @@ from csat.render.capa import check_templates, write_capa_forms
 from csat.render.labels import Lang
 from csat.render.workbook import FlaggedReply, ReportView, StatisticsWorkbook, Unanswered
 from csat.scoring import Scorer
-from csat.shelf import Shelf
 from csat.spill import Spill
 from csat.stats import PeriodAccumulator, PeriodStats, change
 from csat.store import CapaRecord, Store, customer_key
@@ -237,7 +236,7 @@ def build_report(
             today, report_rules.capa.due_working_days
         )
         # ensure_capas returns numbers and slots only; the records are read in batches below,
-        # after the verdicts, into a Shelf on disk. A site report ensures every site's CAPAs
+        # after the verdicts, into a Spill on disk. A site report ensures every site's CAPAs
         # (numbering stays the group's) and keeps its own.
         # The plans are made again from the flagged replies kept on disk: as plan_capas makes
         # them, in reply order.
@@ -270,7 +269,7 @@ def build_report(
                     verdicts.append((capa.number, verdict, evidence, reason))
                     break
         store.judge_capas(verdicts, today)
-        register: Shelf[CapaRecord] = Shelf()
+        register: Spill[CapaRecord] = Spill()
         slots = array("q")  # hash of each own CAPA's slot, by its place in the register
         for c in store.capas_numbered(own):
             register.append(c)
@@ -355,11 +354,11 @@ Slot = tuple[str, str, str]  # a CAPA's (reply period, customer key, department)
 class CapaSlots(Mapping[Slot, CapaRecord]):
     """The report's own CAPAs by slot, as `{slot: c for c in own records}` gives them (a slot
     given twice counts once), for the flags sheet's look-ups. The records stay in the register
-    Shelf (its first `len(hashes)` items): this holds the hash of each slot and its place in
+    Spill (its first `len(hashes)` items): this holds the hash of each slot and its place in
     the register, sorted by hash, 16 bytes a CAPA instead of the record. A look-up reads the
     record at each place of its hash and compares its slot."""
 
-    def __init__(self, register: Shelf[CapaRecord], hashes: array[int]) -> None:
+    def __init__(self, register: Spill[CapaRecord], hashes: array[int]) -> None:
         self._register = register
         by_hash = sorted(range(len(hashes)), key=hashes.__getitem__)
         self._hashes = array("q", (hashes[i] for i in by_hash))

@@ -18,7 +18,7 @@ from csat.models import Flag
 from csat.periods import parse_period
 from csat.pipeline import record_outcomes
 from csat.report import CapaSlots, build_report
-from csat.shelf import BLOCK, Shelf
+from csat.spill import BLOCK, Spill
 from csat.store import CapaRecord, Store
 
 Db = str | Path  # an SQLite file or a PostgreSQL URL (tests/pg.py's `db` fixture)
@@ -66,24 +66,24 @@ def test_capas_read_in_batches_are_those_listed_at_once(db: Db) -> None:
         assert list(store.capas_numbered(asked)) == expected
 
 
-def test_a_shelf_gives_back_what_it_was_given_by_position() -> None:
+def test_a_spill_gives_back_what_it_was_given_by_position() -> None:
     for n in (0, 1, BLOCK - 1, BLOCK, 3 * BLOCK + 7):
         items = [(i, f"客户{i}") for i in range(n)]
-        shelf: Shelf[tuple[int, str]] = Shelf(items)
-        assert len(shelf) == n and list(shelf) == items and list(shelf) == items
-        assert [shelf[i] for i in reversed(range(n))] == items[::-1]  # out of order
-        assert shelf[1:-1:2] == items[1:-1:2]
+        spill: Spill[tuple[int, str]] = Spill(items)
+        assert len(spill) == n and list(spill) == items and list(spill) == items
+        assert [spill[i] for i in reversed(range(n))] == items[::-1]  # out of order
+        assert spill[1:-1:2] == items[1:-1:2]
         if n:
-            assert shelf[-1] == items[-1]
+            assert spill[-1] == items[-1]
         with pytest.raises(IndexError):
-            shelf[n]
+            spill[n]
         # iterators and look-ups interleaved
-        assert [(a, shelf[n - 1 - i]) for i, a in enumerate(shelf)] == list(
+        assert [(a, spill[n - 1 - i]) for i, a in enumerate(spill)] == list(
             zip(items, items[::-1], strict=True)
         )
-        shelf.append((-1, "x"))
-        assert list(shelf)[-1] == (-1, "x") and len(shelf) == n + 1
-        shelf.close()
+        spill.append((-1, "x"))
+        assert list(spill)[-1] == (-1, "x") and len(spill) == n + 1
+        spill.close()
 
 
 def _record(number: str, period: str, key: str, department: str) -> CapaRecord:
@@ -101,8 +101,8 @@ def test_capa_slots_are_the_dict_of_the_records_they_index() -> None:
             _record(f"CAPA-2024H1-{i:03d}", "2024H1", f"k{i // 2}", "品管部") for i in range(n)
         ]
         records += records[:2]  # the first slots again
-        shelf = Shelf(records)
-        slots = CapaSlots(shelf, array("q", (hash(_slot(c)) for c in records)))
+        spill = Spill(records)
+        slots = CapaSlots(spill, array("q", (hash(_slot(c)) for c in records)))
         as_dict = {_slot(c): c for c in records}
         assert dict(slots) == as_dict and len(slots) == len(as_dict)
         assert list(slots) == list(as_dict) and list(slots.values()) == list(as_dict.values())

@@ -200,7 +200,7 @@ class ReportView:
     rejected: list[Rejection]
     flagged: Collection[FlaggedReply] = field(default_factory=list)  # a Spill in a report
     # the report's own CAPAs by (reply period, customer key, department); in a report both
-    # are read from a file as needed (csat.report.CapaSlots, csat.shelf.Shelf)
+    # are read from a file as needed (csat.report.CapaSlots, csat.spill.Spill)
     capas: Mapping[tuple[str, str, str], CapaRecord] = field(default_factory=dict)
     # own CAPAs, then earlier ones still being followed or judged by this period's replies
     register: Sequence[CapaRecord] = field(default_factory=list)
