@@ -1,4 +1,5 @@
-"""CPU time of the report's CAPA stage (the store's ensure_capas, capas, judge_capas), of the CAPA
+"""CPU time of the report's CAPA stage (the store's ensure_capas, judge_capas and its CAPA reads:
+capas, each_capa, capas_numbered), of the CAPA
 forms (`write_capa_forms`: every form and the index) and of the whole `csat report`, and its peak
 RSS, on an N-response table recorded once. Not part of the tests; each run reports into a fresh
 copy of the recorded store, so every run issues the CAPAs.
@@ -42,8 +43,31 @@ def timed(name):
             if not depth[0]:  # ensure_capas calls capas: the stage counts it once
                 spent["stage"] += took
     setattr(Store, name, wrapper)
+# The store's CAPA readers that yield (each_capa, capas_numbered): the time spent in them is
+# counted as `capas`, the report's work between their items is not.
+def reading(name):
+    inner = getattr(Store, name)
+    def wrapper(*args, **kwargs):
+        items = inner(*args, **kwargs)
+        while True:
+            start = time.process_time()
+            depth[0] += 1
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            finally:
+                depth[0] -= 1
+                took = time.process_time() - start
+                spent["capas"] = spent.get("capas", 0.0) + took
+                if not depth[0]:
+                    spent["stage"] += took
+            yield item
+    setattr(Store, name, wrapper)
 for name in ("ensure_capas", "capas", "judge_capas"):
     timed(name)
+for name in ("each_capa", "capas_numbered"):
+    reading(name)
 import csat.report
 write_forms = csat.report.write_capa_forms
 def forms_timed(*args, **kwargs):
