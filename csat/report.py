@@ -506,12 +506,13 @@ def _scorers(
     """A scorer per recorded period: its own stored rules, or the current ones on rescore."""
     scorers: dict[str, Scorer] = {}
     hashes: dict[str, str] = {}
-    by_hash: dict[str, Scorer] = {current.sha256: Scorer(current.rules)}
+    by_hash: dict[str, Scorer] = {current.sha256: Scorer(current.rules, json=False)}
     for name in recorded:
         stored = None if rescore else store.period_rules(name)
         sha, text = stored if stored else (current.sha256, current.text)
         if sha not in by_hash:
-            by_hash[sha] = Scorer(parse_rules(text, f"rules recorded with {name} ({sha[:12]})"))
+            rules = parse_rules(text, f"rules recorded with {name} ({sha[:12]})")
+            by_hash[sha] = Scorer(rules, json=False)
         scorers[name], hashes[name] = by_hash[sha], sha
     return scorers, hashes
 

@@ -27,7 +27,7 @@ _TENTH = Decimal("0.1")
 MEMO_LIMIT = 65_536
 
 # items, total, grade, complete, flags, and their JSON (SPEC §7) once
-_Combination = tuple[dict[str, ItemScore], float, str, bool, tuple[Flag, ...], bytes]
+_Combination = tuple[dict[str, ItemScore], float, str, bool, tuple[Flag, ...], bytes | None]
 
 
 def round_half_up(value: float) -> float:
@@ -41,8 +41,11 @@ class Scorer:
     """Scores responses under one set of rules. Item scores and item flags are immutable and
     few (items x levels), so they are built once here and shared by every response."""
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, *, json: bool = True) -> None:
+        """`json=False`: no JSON fragment per combination (a report never prints a reply's
+        JSON; ScoredResponse.json_bytes still makes it when asked)."""
         self.rules = rules
+        self._json = json
         self._unanswered = ItemScore(None, None)
         self._scores = {
             (key, level): ItemScore(level, item.points[level])
@@ -130,6 +133,8 @@ class Scorer:
             flags.insert(0, low)
             flags_json.insert(0, orjson.dumps(low.as_json()))
         grade = rules.grade_for(total)
+        if not self._json:
+            return items, total, grade, complete, tuple(flags), None
         fragment = b"".join(
             (
                 b'"total":',

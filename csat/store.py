@@ -754,9 +754,11 @@ class Store:
             f"WHERE r.period IN ({marks}){by_site} GROUP BY r.id ORDER BY r.id"
         )
         args = periods if site is None else [*periods, site]
+        # one str per level name: a report's scorer remembers combinations of them
+        shared: dict[str | None, str | None] = {}
         for row in self.conn.execute(query, args):
             facts = orjson.loads(row[11])
-            ratings = {item: level for item, (level, _) in facts.items()}
+            ratings = {item: shared.setdefault(level, level) for item, (level, _) in facts.items()}
             cells = {item: cell for item, (_, cell) in facts.items() if cell}
             response = Response(
                 customer=row[1],
