@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from csat.analysis import SegmentKind, analyse
@@ -131,11 +132,12 @@ def build_report(
     wanted: set[tuple[str, str, str]] = set()  # a site report's own CAPAs among them
     flagged_keys: set[str] = set()
     site_keys: set[str] = set()  # customers with a reply at the site, any period
-    # Answers that may judge a CAPA: of customers with a CAPA not judged yet, and of those
-    # flagged now (their next period may be recorded already, when reports run out of order).
-    # An answer of the report's own period cannot judge a CAPA of that period (only a later
-    # one can), so of the period itself only those of `waiting` are kept, unless the report
-    # spans several recorded periods.
+    # Answers that may judge a CAPA: of customers with a CAPA not judged yet, of a period
+    # after that CAPA's (a rerun's own CAPAs wait, but no answer of the period judges them),
+    # and of those flagged now (their next period may be recorded already, when reports run
+    # out of order). An answer of the report's own period cannot judge a CAPA of that period
+    # (only a later one can), so of the period itself only those of `waiting` are kept,
+    # unless the report spans several recorded periods.
     waiting = store.unjudged_customer_keys()
     answers: dict[str, list[ScoredResponse]] = {}
     keep_all_current = len(inside) > 1  # a year's H2 answer judges its own H1 CAPAs
@@ -204,7 +206,7 @@ def build_report(
                             (r.period, key, department_of(f, report_rules)) for f in result.flags
                         )
                 if (
-                    key in waiting
+                    (key in waiting and _may_judge(result.response.period, waiting[key]))
                     or (is_current and keep_all_current)
                     or (not is_current and key in flagged_keys)
                 ):
@@ -515,6 +517,12 @@ def _scorers(
             by_hash[sha] = Scorer(rules, json=False)
         scorers[name], hashes[name] = by_hash[sha], sha
     return scorers, hashes
+
+
+@lru_cache(maxsize=4096)
+def _may_judge(answer: str, capa_periods: tuple[str, ...]) -> bool:
+    """Whether an answer of period `answer` is later than one of the CAPAs' periods."""
+    return any(after(answer, p) for p in capa_periods)
 
 
 def _no_longer_scorable(r: Rejection, customer: str) -> Rejection:

@@ -1027,15 +1027,17 @@ class Store:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
-    def unjudged_customer_keys(self) -> set[str]:
-        """Customers with a CAPA that no later answer has judged yet."""
-        return {
-            key
-            for (key,) in self.conn.execute(
-                "SELECT DISTINCT customer_key FROM capas WHERE number NOT IN "
-                "(SELECT number FROM capa_events WHERE step = 'judged')"
-            )
-        }
+    def unjudged_customer_keys(self) -> dict[str, tuple[str, ...]]:
+        """Customers with a CAPA that no later answer has judged yet, with those CAPAs'
+        periods (an answer judges only a CAPA of a period before its own)."""
+        periods: dict[str, tuple[str, ...]] = {}
+        for key, period in self.conn.execute(
+            "SELECT customer_key, period FROM capas WHERE number NOT IN "
+            "(SELECT number FROM capa_events WHERE step = 'judged') "
+            "GROUP BY customer_key, period ORDER BY customer_key, period"
+        ):
+            periods[key] = (*periods.get(key, ()), period)
+        return periods
 
     def judge_capas(
         self,
