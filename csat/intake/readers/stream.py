@@ -76,10 +76,19 @@ def _entity(m: re.Match[bytes]) -> bytes:
     raise Unsupported(f"entity &{name.decode('ascii', 'replace')};")
 
 
+def _line_ends(raw: bytes) -> bytes:
+    """XML's end-of-line handling, as calamine's parser does it: each CR LF or lone CR written
+    in the part is an LF, before the entities (`&#13;` stays a CR) and the escapes
+    (`_x000D_` too)."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
 def text(raw: bytes, trim: bool = False) -> str:
     """XML character data -> str as calamine reads it. `trim`: the text of a <t> not marked
     xml:space="preserve", whose spaces, tabs and line ends at either end calamine drops (after
     the entities are undone, before the _xHHHH_ escapes: `&#32;a` is "a", `_x0020_a` " a")."""
+    if b"\r" in raw:
+        raw = _line_ends(raw)
     if b"&" in raw:
         raw = _ENTITY.sub(_entity, raw)
     try:
@@ -88,20 +97,12 @@ def text(raw: bytes, trim: bool = False) -> str:
         raise Unsupported("not UTF-8") from None
     if trim:
         out = out.strip(_XML_SPACE)
-    if "_x" in out:
-        out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
-    if "\r" in out:
-        out = out.replace("\r\n", "\n")
-    return out
+    return _unescaped(out) if "_x" in out else out
 
 
 def _unescaped(out: str) -> str:
-    """text's last steps, for texts decoded already."""
-    if "_x" in out:
-        out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
-    if "\r" in out:
-        out = out.replace("\r\n", "\n")
-    return out
+    """text's last step, for texts decoded already: the _xHHHH_ escapes undone."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
 
 
 _XML_SPACE = " \t\r\n"
@@ -141,7 +142,13 @@ def shared_strings(zf: zipfile.ZipFile) -> list[str]:
     if b"<si " in data or b"<!" in data or re.search(rb"<\w+:si\b", data) or b"\x00" in data:
         raise Unsupported("shared strings written otherwise")
     found = _SI.findall(data)
+    if not found:  # an empty table (joined, it would split into one text)
+        if b"<si" in data:
+            raise Unsupported("shared strings written otherwise")
+        return []
     joined = b"\x00".join([trimmed or kept for trimmed, kept, _ in found])
+    if b"\r" in joined:
+        joined = _line_ends(joined)
     if b"&" in joined:
         joined = _ENTITY.sub(_entity, joined)
     try:
@@ -157,7 +164,7 @@ def shared_strings(zf: zipfile.ZipFile) -> list[str]:
             continue
         if trimmed:
             s = s.strip(_XML_SPACE)
-        out.append(_unescaped(s) if "_x" in s or "\r" in s else s)
+        out.append(_unescaped(s) if "_x" in s else s)
     return out
 
 
@@ -180,10 +187,13 @@ def _member(zf: zipfile.ZipFile, name: str) -> str | None:
     return lower.get(name.lower())
 
 
-_NUMFMT = re.compile(rb'<numFmt\b[^>]*?numFmtId="([0-9]+)"[^>]*?formatCode="([^"]*)"')
+# Attributes in either order, quoted either way, spaced around "=" (XML allows all of it, and
+# calamine's parser reads it so).
+_NUMFMT = re.compile(rb"<numFmt\b([^>]*)>")
+_NUMFMT_ID = re.compile(rb"""\snumFmtId\s*=\s*(["'])([0-9]+)\1""")
+_FORMAT_CODE = re.compile(rb"""\sformatCode\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CELLXFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
 _XF = re.compile(rb"<xf\b([^>]*)>")
-_XF_NUMFMT = re.compile(rb'numFmtId="([0-9]+)"')
 OTHER, DATE, DURATION = 0, 1, 2
 
 
@@ -192,12 +202,16 @@ def styles(zf: zipfile.ZipFile) -> list[int]:
     data = _part(zf, "xl/styles.xml")
     if data is None:
         return []
-    custom = {int(i): _format_kind(text(code)) for i, code in _NUMFMT.findall(data)}
+    custom = {}
+    for attrs in _NUMFMT.findall(data):
+        fmt_id, code = _NUMFMT_ID.search(attrs), _FORMAT_CODE.search(attrs)
+        if fmt_id and code:
+            custom[int(fmt_id.group(2))] = _format_kind(text(code.group(1) or code.group(2)))
     xfs = _CELLXFS.search(data)
     kinds: list[int] = []
     for xf in _XF.finditer(xfs.group(1) if xfs else b""):
-        got = _XF_NUMFMT.search(xf.group(1))
-        fmt = int(got.group(1)) if got else 0
+        got = _NUMFMT_ID.search(xf.group(1))
+        fmt = int(got.group(2)) if got else 0
         kinds.append(custom[fmt] if fmt in custom else _builtin_kind(fmt))
     return kinds
 
@@ -248,7 +262,7 @@ def _format_kind(code: str) -> int:
     return OTHER
 
 
-_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(1|true)"')
+_DATE1904 = re.compile(rb"""<(?:\w+:)?workbookPr\b[^>]*\sdate1904\s*=\s*["'](1|true)["']""")
 
 
 def date1904(zf: zipfile.ZipFile) -> bool:
@@ -263,9 +277,16 @@ _DAY_MS = 86_400_000
 
 
 def excel_date(value: float, kind: int, is1904: bool) -> Any:
-    """A date-formatted number as python-calamine gives it."""
+    """A date-formatted number as python-calamine gives it. Where calamine's own reading is
+    odd (NaN as 1899-12-30, a negative date beyond Python's range as a time, a duration beyond
+    it refused) or panics (a huge negative one): Unsupported, so calamine reads the sheet."""
+    if value != value:
+        raise Unsupported("a date or duration that is NaN")
     if kind == DURATION:
-        return timedelta(milliseconds=round(value * _DAY_MS))
+        try:
+            return timedelta(milliseconds=round(value * _DAY_MS))
+        except OverflowError:
+            raise Unsupported("a duration beyond Python's range") from None
     if is1904:
         epoch = _EPOCH_1904
     else:
@@ -273,7 +294,9 @@ def excel_date(value: float, kind: int, is1904: bool) -> Any:
     try:
         stamp = epoch + timedelta(milliseconds=round(value * _DAY_MS))
     except OverflowError:
-        return value
+        if value < 1.0:
+            raise Unsupported("a date before Python's range") from None
+        return value  # beyond 9999-12-31: calamine gives the number
     if value < 1.0:
         return stamp.time()
     if value == int(value):
@@ -590,12 +613,12 @@ class SheetReader:
         t, kind = got
         if body:
             value = self._body(t, kind, body)
-        elif inline:
+        elif inline is not None:  # an empty <t></t> too: calamine's "", within the range
             if t != b"inlineStr":
                 raise Unsupported("inline text in a cell of another type")
             value = text(inline, True)
-        elif v:
-            value = self._convert(t, kind, v, b"")
+        elif v is not None:
+            value = self._convert(t, kind, v, b"") if v else _empty_value(t)
         else:
             value = None
         if value is None:
@@ -640,7 +663,7 @@ class SheetReader:
                 return False
             raise Unsupported("a boolean that is not 0 or 1")
         if t == b"e":
-            return CellError(v.decode("utf-8", "replace").strip() or "#VALUE!")
+            return _error(v)
         raise Unsupported(f"cell type {t!r}")
 
     def _body(self, t: bytes, kind: int, body: bytes) -> Any:
@@ -654,18 +677,47 @@ class SheetReader:
         vm = _V.search(body)
         raw = vm.group(1) if vm else None
         if t == b"e":
-            return CellError((raw or b"").decode("utf-8", "replace").strip() or "#VALUE!")
-        if not raw:
+            return _error(raw or b"")
+        if raw is None:  # no <v>, or <v/>: a formula never calculated
             if has_formula:
                 return _UNCALC
-            if raw is None and body.strip():
+            if body.strip():
                 raise Unsupported("a cell body not understood")
             return None
+        if not raw:  # <v></v>: t="str" a formula calculated to an empty text, else nothing
+            return _empty_value(t)
         return self._convert(t, kind, raw, b"")
 
 
 _UNCALC = CellError(CellError.UNCALCULATED)
 _EMPTY = object()
+
+
+# The error values calamine reads; it refuses the sheet for any other (#SPILL!, " #N/A").
+_ERRORS = {
+    code: CellError(code.decode())
+    for code in (b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!")
+}
+
+
+def _error(v: bytes) -> CellError:
+    """An error cell's value: its code (none: #VALUE!, as readers.ranges gives)."""
+    if not v:
+        return _ERRORS[b"#VALUE!"]
+    got = _ERRORS.get(v)
+    if got is None:
+        raise Unsupported("an error value calamine does not read")
+    return got
+
+
+def _empty_value(t: bytes) -> Any:
+    """A cell's empty <v></v> as calamine reads it: an empty text (t="str", a cell in the
+    range), an error cell (t="e": csat's #VALUE!, as readers.ranges gives), else nothing."""
+    if t == b"str":
+        return ""
+    if t == b"e":
+        return _error(b"")
+    return None
 
 
 def _refuse(top: int, left: int, bottom: int, right: int, max_cells: int) -> None:
