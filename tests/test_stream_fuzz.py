@@ -662,6 +662,21 @@ FOUND = {
         _book('<row r="1"><c r="A1" t="s"><v>-1</v></c></row>', ["<si><t>a</t></si>", "<si/>"]),
         "unsupported: a shared text that is not there",
     ),
+    # Date-formatted numbers calamine reads oddly (NaN as 1899-12-30, a negative date beyond
+    # Python's range as a time) or refuses (a duration beyond it): the streamer raised
+    # ValueError / OverflowError out of the reader, a traceback for a big sheet.
+    "a date-formatted NaN": (
+        _book('<row r="1"><c r="A1" s="1"><v>NaN</v></c></row>', None, [0, 14]),
+        "unsupported: a date or duration that is NaN",
+    ),
+    "a date before Python's range": (
+        _book('<row r="1"><c r="A1" s="1"><v>-700000</v></c></row>', None, [0, 14]),
+        "unsupported: a date before",
+    ),
+    "a duration beyond Python's range": (
+        _book('<row r="1"><c r="A1" s="1"><v>1e12</v></c></row>', None, [0, 46]),
+        "unsupported: a duration beyond",
+    ),
     # A processing instruction inside a text: calamine skips it, the streamer read it as text.
     "a processing instruction in a text": (
         _book('<row r="1"><c r="A1" t="inlineStr"><is><r><t>a<?pi x?>b</t></r></is></c></row>'),

@@ -11,13 +11,15 @@ a `RowStore`: plain lists for an ordinary sheet, as calamine's; beyond `SPILL_RO
 pickled rows (~85 bytes a row of the benchmark table) that the layouts read like a list.
 
 It gives exactly the values calamine gives (tests/test_stream.py compares both ways on the
-samples and on workbooks written by openpyxl and XlsxWriter): numbers as float,
-date-formatted numbers as date / datetime / time / timedelta by the styles' number formats
-and the workbook's date system, booleans, text with the five XML entities, numeric references
-and `_xHHHH_` escapes undone, rich-text runs joined (phonetic runs left out), error cells and
+samples and on workbooks written by openpyxl and XlsxWriter, tests/test_stream_fuzz.py on
+generated ones): numbers as float, date-formatted numbers as date / datetime / time /
+timedelta by the styles' number formats and the workbook's date system, booleans, text with
+XML's line ends, the five XML entities, numeric references and calamine's `_x0000_` ..
+`_x00FF_` escapes undone, rich-text runs joined (phonetic runs left out), error cells and
 formulas without a value as CellError. Anything it does not know (a cell without a reference,
-a namespace prefix, a comment, an unknown entity, a t="d" cell, a shared string that is not
-there) raises `Unsupported`, and the sheet is read by calamine as before. A DTD is refused
+a namespace prefix, a comment or processing instruction, an unknown entity or error code, a
+t="d" cell, a number or shared index Python reads and calamine does not) raises
+`Unsupported`, and the sheet is read by calamine as before. A DTD is refused
 (readers.package.check_xml_head); none is ever expanded.
 """
 
