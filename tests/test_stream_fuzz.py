@@ -338,7 +338,8 @@ def _cell(draw: st.DrawFn, ref: str, shared: int, styles: int, p: str, odd: Odd)
     elif kind == "empty":
         end = _pick(draw, ["/>", f"></{p}c>"], [" />", f"><{v}/></{p}c>", f"><{v}></{v}></{p}c>"],
                     types)  # fmt: skip
-        return f"<{p}c {' '.join(a for a in (ref_attr, style) if a)}{end}"
+        typed = _pick(draw, [""], ['t="e"', 't="s"', 't="str"', 't="b"', 't="inlineStr"'], types)
+        return f"<{p}c {' '.join(a for a in (ref_attr, style, typed) if a)}{end}"
     else:  # an ISO date cell, which Excel never writes but some scripts do
         t = 't="d"'
         inner = f"<{v}>{draw(st.sampled_from(['2024-01-02T00:00:00', '2024-01-02', 'x']))}</{v}>"
@@ -350,6 +351,10 @@ def _cell(draw: st.DrawFn, ref: str, shared: int, styles: int, p: str, odd: Odd)
             order.insert(0, ref_attr)
             ref_attr = ""
     head = " ".join(a for a in [ref_attr, *order] if a) + extra
+    if "spacing" in odd and draw(st.integers(0, 3)) == 0:  # spaces and line ends in the tag
+        head = head.replace(" ", draw(st.sampled_from(["  ", "\n ", "\t"])), 1) + draw(
+            st.sampled_from(["", " ", "\n"])
+        )
     return f"<{p}c {head}>{ws}{inner}{ws}</{p}c>"
 
 
@@ -564,7 +569,8 @@ def _direct(path: Path) -> tuple[str, list[Any]]:
 def _compare(path: Path, chunk: int = 0) -> str:
     """Read both ways and compare; whether the streamer read it itself (or why not). `chunk`:
     the streamer also reads the part inflated that many bytes at a time (a big sheet's MiB
-    chunks in small: rows cut between chunks), each sheet it reads compared too."""
+    chunks in small: rows cut between chunks) with its memos kept tiny, each sheet it reads
+    compared too."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(stream, "STREAM_ABOVE_BYTES", 1 << 30)
         by_calamine = _outcome(path)
@@ -573,6 +579,8 @@ def _compare(path: Path, chunk: int = 0) -> str:
         assert streamed == by_calamine
         if chunk:  # readers.ranges' chunks too: only the streamer's own reading is compared
             mp.setattr(ranges, "_CHUNK", chunk)
+            mp.setattr(stream, "_MEMO_MAX", 3)  # and its memos emptied as they fill
+            mp.setattr(stream, "_LAYOUTS_MAX", 2)
         why, sheets = _direct(path)
     if chunk and not isinstance(by_calamine, str):
         for got, want in zip(sheets, by_calamine, strict=False):
@@ -608,12 +616,12 @@ FOUND = {
     ),
     # Empty values that are cells all the same: calamine gives "" (the row is in the range),
     # the streamer skipped them as empty cells (an empty inline text with a style, an empty
-    # <v></v> of a t="str" cell) and an empty error value as nothing (csat: #VALUE!).
+    # <v></v> of a t="str" cell).
     "empty texts in the range": (
         _book(
             '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="B2" s="1" t="inlineStr">'
             '<is><t></t></is></c></row><row r="3"><c r="C3" t="str"><v></v></c></row>'
-            '<row r="4"><c r="A4" t="e"><v></v></c>'
+            '<row r="4">'
             '<c r="C4" t="b"><v></v></c><c r="D4"><v></v></c></row>',
             [],
             [0, 0],
@@ -701,6 +709,33 @@ FOUND = {
     "numbers with underscores or spaces": (
         _book('<row r="1"><c r="A1"><v>1_000</v></c><c r="B1" s="0"><v> 1</v></c></row>', [], [0]),
         "unsupported: a number that is not one",
+    ),
+    # An error cell without a code: calamine leaves it out of the used range, readers.ranges
+    # puts #VALUE! in where it falls inside; the streamer read nothing (first), then #VALUE!
+    # in a corner calamine's range does not reach.
+    "error cells without a code": (
+        _book(
+            '<row r="1"><c r="A1" t="e"><v></v></c></row><row r="2"><c r="B2"><v>1</v></c>'
+            '<c r="C2" t="e"/><c r="D2" t="e"><v></v></c><c r="E2"><v>1</v></c></row>'
+        ),
+        "unsupported: an error cell without a code",
+    ),
+    # An error cell whose attributes are separated by a tab: csat's calamine path reads it
+    # empty (readers.ranges looks for ' t="e"'), the streamer read the error.
+    "attributes separated by a tab": (
+        _book('<row r="1"><c r="A1"><v>0</v></c><c r="B1"\tt="e"><v>#N/A</v></c></row>'),
+        "unsupported: attributes separated",
+    ),
+    # An empty cell far from the table (Excel writes a formatted empty cell so): the used
+    # range csat bounds counts it (readers.ranges measures every reference), so a small sheet
+    # is refused as beyond the bound; the streamer left it out and read the sheet.
+    "a far empty cell": (
+        _book('<row r="1"><c r="A1" s="0"/></row><row r="901"><c r="Z901"><v>1</v></c></row>'),
+        "refused",
+    ),
+    "a far empty cell after the table": (
+        _book('<row r="1"><c r="A1"><v>1</v></c></row><row r="901"><c r="Z901" s="0"/></row>'),
+        "refused",
     ),
     # An error value calamine does not know (newer Excel's #SPILL!, #GETTING_DATA, a code
     # with spaces): calamine refuses the sheet as damaged, the streamer read the code.

@@ -487,8 +487,13 @@ class SheetReader:
     def _read(self, zf: zipfile.ZipFile, part: str) -> tuple[list[list[Any]] | RowStore, int, int]:
         store = RowStore()
         top, lo, hi = -1, 1 << 30, -1  # the used range so far: first row, columns
+        # The range bounded by max_cells: every cell's reference, an empty one's too, as
+        # readers.ranges measures it for the calamine path (a far empty styled cell refuses a
+        # small sheet, so it refuses a big one).
+        b_top, b_lo, b_hi = -1, 1 << 30, -1
         self._uncalculated = {}
         row_no = -1  # 0-based index of the last row stored
+        seen = -1  # of the last row with cells, empty ones too
         memo_get = self._memo.get
         cell = self._cell
         layouts = self._layouts
@@ -522,8 +527,9 @@ class SheetReader:
                 if digits.count(digits[0]) != len(digits):
                     raise Unsupported("cells of a row referring to other rows")
                 r = int(digits[0]) - 1
-                if r <= row_no:
+                if r <= seen:  # a row of empty cells too
                     raise Unsupported("rows out of order")
+                seen = r
                 values = list(map(memo_get, raws))
                 misses = values.count(None)
                 if misses:  # the row's unique cells (its No., name, code): converted in place
@@ -532,6 +538,12 @@ class SheetReader:
                         i = values.index(None, i)
                         values[i] = cell(raws[i])
                 if _EMPTY in values or _UNCALC in values:
+                    cols = [_col_index(letter) for letter in letters]
+                    b_lo, b_hi = min(b_lo, *cols), max(b_hi, *cols)
+                    if b_top < 0:
+                        b_top = r
+                    if (r - b_top + 1) * (b_hi - b_lo + 1) > max_cells:
+                        _refuse(b_top, b_lo, r, b_hi, max_cells)
                     got = self._sparse(r, letters, values)
                     if got is None:
                         continue
@@ -550,12 +562,18 @@ class SheetReader:
                         row = pad + values if left else values
                 if left < lo:
                     lo = left
+                    if left < b_lo:
+                        b_lo = left
                 if right > hi:
                     hi = right
+                    if right > b_hi:
+                        b_hi = right
                 if top < 0:
                     top = r
-                if (r - top + 1) * (hi - lo + 1) > max_cells:  # before the rows between
-                    _refuse(top, lo, r, hi, max_cells)
+                    if b_top < 0:
+                        b_top = r
+                if (r - b_top + 1) * (b_hi - b_lo + 1) > max_cells:  # before the rows between
+                    _refuse(b_top, b_lo, r, b_hi, max_cells)
                 while row_no + 1 < r:
                     append([])
                     row_no += 1
@@ -651,7 +669,7 @@ class SheetReader:
         elif v is not None:
             value = self._convert(t, kind, v, b"") if v else _empty_value(t)
         else:
-            value = None
+            value = _empty_value(t) if t == b"e" else None
         if value is None:
             value = _EMPTY
         memo[raw] = value
@@ -668,6 +686,11 @@ class SheetReader:
             raise Unsupported("a shared text that is not there") from None
 
     def _parse_attrs(self, attrs: bytes) -> tuple[bytes, int]:
+        """A cell's type and style kind, from its attributes (each distinct set once)."""
+        if b"\t" in attrs or b"\n" in attrs or b"\r" in attrs:
+            # readers.ranges finds error cells by ' t="e"': separated otherwise, calamine's
+            # path reads such a cell empty
+            raise Unsupported("attributes separated by tabs or line ends")
         found = dict(_ATTRS.findall(attrs))
         if any(b":" in k for k in found):
             raise Unsupported("a prefixed attribute")
@@ -750,9 +773,10 @@ _ERRORS = {
 
 
 def _error(v: bytes) -> CellError:
-    """An error cell's value: its code (none: #VALUE!, as readers.ranges gives)."""
+    """An error cell's value: its code. Without one, calamine leaves the cell out of the used
+    range and readers.ranges puts a #VALUE! in only where it falls inside: Unsupported."""
     if not v:
-        return _ERRORS[b"#VALUE!"]
+        raise Unsupported("an error cell without a code")
     got = _ERRORS.get(v)
     if got is None:
         raise Unsupported("an error value calamine does not read")
@@ -761,7 +785,7 @@ def _error(v: bytes) -> CellError:
 
 def _empty_value(t: bytes) -> Any:
     """A cell's empty <v></v> as calamine reads it: an empty text (t="str", a cell in the
-    range), an error cell (t="e": csat's #VALUE!, as readers.ranges gives), else nothing."""
+    range), else nothing (an error cell: Unsupported, see _error)."""
     if t == b"str":
         return ""
     if t == b"e":
