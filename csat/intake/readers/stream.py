@@ -11,19 +11,22 @@ a `RowStore`: plain lists for an ordinary sheet, as calamine's; beyond `SPILL_RO
 pickled rows (~85 bytes a row of the benchmark table) that the layouts read like a list.
 
 It gives exactly the values calamine gives (tests/test_stream.py compares both ways on the
-samples and on workbooks written by openpyxl and XlsxWriter): numbers as float,
-date-formatted numbers as date / datetime / time / timedelta by the styles' number formats
-and the workbook's date system, booleans, text with the five XML entities, numeric references
-and `_xHHHH_` escapes undone, rich-text runs joined (phonetic runs left out), error cells and
+samples and on workbooks written by openpyxl and XlsxWriter, tests/test_stream_fuzz.py on
+generated ones): numbers as float, date-formatted numbers as date / datetime / time /
+timedelta by the styles' number formats and the workbook's date system, booleans, text with
+XML's line ends, the five XML entities, numeric references and calamine's `_x0000_` ..
+`_x00FF_` escapes undone, rich-text runs joined (phonetic runs left out), error cells and
 formulas without a value as CellError. Anything it does not know (a cell without a reference,
-a namespace prefix, a comment, an unknown entity, a t="d" cell, a shared string that is not
-there) raises `Unsupported`, and the sheet is read by calamine as before. A DTD is refused
+a namespace prefix, a comment or processing instruction, an unknown entity or error code, a
+t="d" cell, a number or shared index Python reads and calamine does not) raises
+`Unsupported`, and the sheet is read by calamine as before. A DTD is refused
 (readers.package.check_xml_head); none is ever expanded.
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import pickle
 import re
 import zipfile
@@ -59,7 +62,9 @@ class Refused(Exception):
 
 _ENTITY = re.compile(rb"&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);|&")
 _NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
-_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# calamine undoes only the escapes of the first 256 code points (_x0000_ .. _x00FF_: control
+# characters, as Excel writes them); `_x4E2D_`, `_xD83D_` (a surrogate) stay as written.
+_ESCAPE = re.compile(r"_x(00[0-9A-Fa-f]{2})_")
 
 
 def _entity(m: re.Match[bytes]) -> bytes:
@@ -76,11 +81,20 @@ def _entity(m: re.Match[bytes]) -> bytes:
     raise Unsupported(f"entity &{name.decode('ascii', 'replace')};")
 
 
+def _line_ends(raw: bytes) -> bytes:
+    """XML's end-of-line handling, as calamine's parser does it: each CR LF or lone CR written
+    in the part is an LF, before the entities (`&#13;` stays a CR) and the escapes
+    (`_x000D_` too)."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
 def text(raw: bytes, trim: bool = False) -> str:
     """XML character data -> str as calamine reads it. `trim`: the text of a <t> not marked
     xml:space="preserve", whose spaces, tabs and line ends at either end calamine drops (after
     the entities are undone, before the _xHHHH_ escapes: `&#32;a` is "a", `_x0020_a` " a")."""
-    if b"&" in raw:
+    if 13 in raw:  # a byte's value: `13 in` is ~10x cheaper than `b"\r" in` (200k names)
+        raw = _line_ends(raw)
+    if 38 in raw:  # "&"
         raw = _ENTITY.sub(_entity, raw)
     try:
         out = raw.decode("utf-8")
@@ -88,20 +102,12 @@ def text(raw: bytes, trim: bool = False) -> str:
         raise Unsupported("not UTF-8") from None
     if trim:
         out = out.strip(_XML_SPACE)
-    if "_x" in out:
-        out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
-    if "\r" in out:
-        out = out.replace("\r\n", "\n")
-    return out
+    return _unescaped(out) if "_x" in out else out
 
 
 def _unescaped(out: str) -> str:
-    """text's last steps, for texts decoded already."""
-    if "_x" in out:
-        out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
-    if "\r" in out:
-        out = out.replace("\r\n", "\n")
-    return out
+    """text's last step, for texts decoded already: the _xHHHH_ escapes undone."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), out)
 
 
 _XML_SPACE = " \t\r\n"
@@ -131,6 +137,9 @@ _SI = re.compile(
 )
 
 
+_PI = re.compile(rb"<\?(?!xml[\s?])")  # a processing instruction, not the XML declaration
+
+
 def shared_strings(zf: zipfile.ZipFile) -> list[str]:
     """The shared texts, each as `rich` reads it. The plain ones (nearly all of a real file's:
     200k customer names and answers) are decoded together, joined by NUL, which XML text
@@ -138,10 +147,22 @@ def shared_strings(zf: zipfile.ZipFile) -> list[str]:
     data = _part(zf, "xl/sharedStrings.xml")
     if data is None:
         return []
-    if b"<si " in data or b"<!" in data or re.search(rb"<\w+:si\b", data) or b"\x00" in data:
+    if (
+        b"<si " in data
+        or b"<!" in data  # a comment, CDATA
+        or _PI.search(data)  # calamine skips a processing instruction, even inside a <t>
+        or re.search(rb"<\w+:si\b", data)
+        or b"\x00" in data
+    ):
         raise Unsupported("shared strings written otherwise")
     found = _SI.findall(data)
+    if not found:  # an empty table (joined, it would split into one text)
+        if b"<si" in data:
+            raise Unsupported("shared strings written otherwise")
+        return []
     joined = b"\x00".join([trimmed or kept for trimmed, kept, _ in found])
+    if b"\r" in joined:
+        joined = _line_ends(joined)
     if b"&" in joined:
         joined = _ENTITY.sub(_entity, joined)
     try:
@@ -157,7 +178,7 @@ def shared_strings(zf: zipfile.ZipFile) -> list[str]:
             continue
         if trimmed:
             s = s.strip(_XML_SPACE)
-        out.append(_unescaped(s) if "_x" in s or "\r" in s else s)
+        out.append(_unescaped(s) if "_x" in s else s)
     return out
 
 
@@ -180,10 +201,13 @@ def _member(zf: zipfile.ZipFile, name: str) -> str | None:
     return lower.get(name.lower())
 
 
-_NUMFMT = re.compile(rb'<numFmt\b[^>]*?numFmtId="([0-9]+)"[^>]*?formatCode="([^"]*)"')
+# Attributes in either order, quoted either way, spaced around "=" (XML allows all of it, and
+# calamine's parser reads it so).
+_NUMFMT = re.compile(rb"<numFmt\b([^>]*)>")
+_NUMFMT_ID = re.compile(rb"""\snumFmtId\s*=\s*(["'])([0-9]+)\1""")
+_FORMAT_CODE = re.compile(rb"""\sformatCode\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CELLXFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
 _XF = re.compile(rb"<xf\b([^>]*)>")
-_XF_NUMFMT = re.compile(rb'numFmtId="([0-9]+)"')
 OTHER, DATE, DURATION = 0, 1, 2
 
 
@@ -192,12 +216,16 @@ def styles(zf: zipfile.ZipFile) -> list[int]:
     data = _part(zf, "xl/styles.xml")
     if data is None:
         return []
-    custom = {int(i): _format_kind(text(code)) for i, code in _NUMFMT.findall(data)}
+    custom = {}
+    for attrs in _NUMFMT.findall(data):
+        fmt_id, code = _NUMFMT_ID.search(attrs), _FORMAT_CODE.search(attrs)
+        if fmt_id and code:
+            custom[int(fmt_id.group(2))] = _format_kind(text(code.group(1) or code.group(2)))
     xfs = _CELLXFS.search(data)
     kinds: list[int] = []
     for xf in _XF.finditer(xfs.group(1) if xfs else b""):
-        got = _XF_NUMFMT.search(xf.group(1))
-        fmt = int(got.group(1)) if got else 0
+        got = _NUMFMT_ID.search(xf.group(1))
+        fmt = int(got.group(2)) if got else 0
         kinds.append(custom[fmt] if fmt in custom else _builtin_kind(fmt))
     return kinds
 
@@ -248,7 +276,7 @@ def _format_kind(code: str) -> int:
     return OTHER
 
 
-_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(1|true)"')
+_DATE1904 = re.compile(rb"""<(?:\w+:)?workbookPr\b[^>]*\sdate1904\s*=\s*["'](1|true)["']""")
 
 
 def date1904(zf: zipfile.ZipFile) -> bool:
@@ -262,18 +290,39 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 _DAY_MS = 86_400_000
 
 
+def _ms(days: float) -> int:
+    """Days as whole milliseconds, rounded as calamine (Rust's f64::round) rounds: a half away
+    from zero, where Python's round() takes the even one (281474992415244.5 ms: ...245)."""
+    ms = days * _DAY_MS
+    if ms != ms or ms in (math.inf, -math.inf):
+        raise OverflowError(days)
+    whole = math.floor(ms) if ms >= 0 else math.ceil(ms)
+    if abs(ms - whole) >= 0.5:
+        whole += 1 if ms >= 0 else -1
+    return whole
+
+
 def excel_date(value: float, kind: int, is1904: bool) -> Any:
-    """A date-formatted number as python-calamine gives it."""
+    """A date-formatted number as python-calamine gives it. Where calamine's own reading is
+    odd (NaN as 1899-12-30, a negative date beyond Python's range as a time, a duration beyond
+    it refused) or panics (a huge negative one): Unsupported, so calamine reads the sheet."""
+    if value != value:
+        raise Unsupported("a date or duration that is NaN")
     if kind == DURATION:
-        return timedelta(milliseconds=round(value * _DAY_MS))
+        try:
+            return timedelta(milliseconds=_ms(value))
+        except OverflowError:
+            raise Unsupported("a duration beyond Python's range") from None
     if is1904:
         epoch = _EPOCH_1904
     else:
         epoch = _EPOCH_1900_EARLY if value < 60 else _EPOCH_1900
     try:
-        stamp = epoch + timedelta(milliseconds=round(value * _DAY_MS))
+        stamp = epoch + timedelta(milliseconds=_ms(value))
     except OverflowError:
-        return value
+        if value < 1.0:
+            raise Unsupported("a date before Python's range") from None
+        return value  # beyond 9999-12-31: calamine gives the number
     if value < 1.0:
         return stamp.time()
     if value == int(value):
@@ -438,8 +487,13 @@ class SheetReader:
     def _read(self, zf: zipfile.ZipFile, part: str) -> tuple[list[list[Any]] | RowStore, int, int]:
         store = RowStore()
         top, lo, hi = -1, 1 << 30, -1  # the used range so far: first row, columns
+        # The range bounded by max_cells: every cell's reference, an empty one's too, as
+        # readers.ranges measures it for the calamine path (a far empty styled cell refuses a
+        # small sheet, so it refuses a big one).
+        b_top, b_lo, b_hi = -1, 1 << 30, -1
         self._uncalculated = {}
         row_no = -1  # 0-based index of the last row stored
+        seen = -1  # of the last row with cells, empty ones too
         memo_get = self._memo.get
         cell = self._cell
         layouts = self._layouts
@@ -454,7 +508,11 @@ class SheetReader:
                 chunk = chunk[body_at:]
                 first = False
             if (
-                b"<!" in chunk  # a comment, CDATA
+                # a comment, CDATA; a processing instruction (calamine skips it). A byte's
+                # value first: memchr for a rare "!" or "?" (~0.1 ms a MiB) before the search
+                # for "<!" (~1 ms a MiB: "<" is everywhere)
+                (33 in chunk and b"<!" in chunk)
+                or (63 in chunk and b"<?" in chunk)
                 or (b":" in chunk and _ODD_PREFIX.search(chunk))  # memchr first: ~7x cheaper
                 or _ODD_CELL.search(chunk)
             ):
@@ -469,8 +527,9 @@ class SheetReader:
                 if digits.count(digits[0]) != len(digits):
                     raise Unsupported("cells of a row referring to other rows")
                 r = int(digits[0]) - 1
-                if r <= row_no:
+                if r <= seen:  # a row of empty cells too
                     raise Unsupported("rows out of order")
+                seen = r
                 values = list(map(memo_get, raws))
                 misses = values.count(None)
                 if misses:  # the row's unique cells (its No., name, code): converted in place
@@ -479,6 +538,12 @@ class SheetReader:
                         i = values.index(None, i)
                         values[i] = cell(raws[i])
                 if _EMPTY in values or _UNCALC in values:
+                    cols = [_col_index(letter) for letter in letters]
+                    b_lo, b_hi = min(b_lo, *cols), max(b_hi, *cols)
+                    if b_top < 0:
+                        b_top = r
+                    if (r - b_top + 1) * (b_hi - b_lo + 1) > max_cells:
+                        _refuse(b_top, b_lo, r, b_hi, max_cells)
                     got = self._sparse(r, letters, values)
                     if got is None:
                         continue
@@ -497,12 +562,18 @@ class SheetReader:
                         row = pad + values if left else values
                 if left < lo:
                     lo = left
+                    if left < b_lo:
+                        b_lo = left
                 if right > hi:
                     hi = right
+                    if right > b_hi:
+                        b_hi = right
                 if top < 0:
                     top = r
-                if (r - top + 1) * (hi - lo + 1) > max_cells:  # before the rows between
-                    _refuse(top, lo, r, hi, max_cells)
+                    if b_top < 0:
+                        b_top = r
+                if (r - b_top + 1) * (b_hi - b_lo + 1) > max_cells:  # before the rows between
+                    _refuse(b_top, b_lo, r, b_hi, max_cells)
                 while row_no + 1 < r:
                     append([])
                     row_no += 1
@@ -559,23 +630,24 @@ class SheetReader:
             memo.clear()
         if raw.startswith(_INLINE) and raw.endswith(_INLINE_END):  # a name, a code: unique
             inner = raw[_INLINE_CUT:-_INLINE_END_CUT]
-            if b"<" not in inner:
+            if 60 not in inner:  # "<"
                 value: Any = text(inner, True)
                 memo[raw] = value
                 return value
         if raw.startswith(_SHARED) and raw.endswith(_V_END):  # a shared text: a row's name
+            index = raw[_SHARED_CUT:-_V_END_CUT]  # inline of _shared: 200k of a table
+            if not index.isdigit():
+                raise Unsupported("a shared text that is not there")
             try:
-                value = self.strings[int(raw[_SHARED_CUT:-_V_END_CUT])]
-            except (IndexError, ValueError):
+                value = self.strings[int(index)]
+            except IndexError:
                 raise Unsupported("a shared text that is not there") from None
             memo[raw] = value
             return value
         if raw.endswith(_V_END) and raw.startswith(_NUMBERS):  # a plain number: a row's No.
-            try:
-                number: Any = float(raw[raw.index(b"<v>") + 3 : -_V_END_CUT])
-            except ValueError:
-                pass
-            else:
+            digits = raw[raw.index(b"<v>") + 3 : -_V_END_CUT]
+            if digits.isdigit():  # as most are: float() and calamine agree (else _float)
+                number: Any = float(digits)
                 memo[raw] = number
                 return number
         m = _PARTS.match(raw)
@@ -590,20 +662,35 @@ class SheetReader:
         t, kind = got
         if body:
             value = self._body(t, kind, body)
-        elif inline:
+        elif inline is not None:  # an empty <t></t> too: calamine's "", within the range
             if t != b"inlineStr":
                 raise Unsupported("inline text in a cell of another type")
             value = text(inline, True)
-        elif v:
-            value = self._convert(t, kind, v, b"")
+        elif v is not None:
+            value = self._convert(t, kind, v, b"") if v else _empty_value(t)
         else:
-            value = None
+            value = _empty_value(t) if t == b"e" else None
         if value is None:
             value = _EMPTY
         memo[raw] = value
         return value
 
+    def _shared(self, v: bytes) -> str:
+        """The shared text a <v> numbers: digits only (int() also takes "-1", the last text,
+        and " 1" or "1_0"), within the table."""
+        if not v.isdigit():
+            raise Unsupported("a shared text that is not there")
+        try:
+            return self.strings[int(v)]
+        except IndexError:
+            raise Unsupported("a shared text that is not there") from None
+
     def _parse_attrs(self, attrs: bytes) -> tuple[bytes, int]:
+        """A cell's type and style kind, from its attributes (each distinct set once)."""
+        if b"\t" in attrs or b"\n" in attrs or b"\r" in attrs:
+            # readers.ranges finds error cells by ' t="e"': separated otherwise, calamine's
+            # path reads such a cell empty
+            raise Unsupported("attributes separated by tabs or line ends")
         found = dict(_ATTRS.findall(attrs))
         if any(b":" in k for k in found):
             raise Unsupported("a prefixed attribute")
@@ -622,15 +709,12 @@ class SheetReader:
             return text(inline)
         if t == b"n":
             try:
-                number = float(v)
+                number = _float(v)
             except ValueError:
                 raise Unsupported("a number that is not one") from None
             return excel_date(number, kind, self.is1904) if kind else number
         if t == b"s":
-            try:
-                return self.strings[int(v)]
-            except (IndexError, ValueError):
-                raise Unsupported("a shared text that is not there") from None
+            return self._shared(v)
         if t == b"str":
             return text(v)
         if t == b"b":
@@ -640,7 +724,7 @@ class SheetReader:
                 return False
             raise Unsupported("a boolean that is not 0 or 1")
         if t == b"e":
-            return CellError(v.decode("utf-8", "replace").strip() or "#VALUE!")
+            return _error(v)
         raise Unsupported(f"cell type {t!r}")
 
     def _body(self, t: bytes, kind: int, body: bytes) -> Any:
@@ -654,18 +738,59 @@ class SheetReader:
         vm = _V.search(body)
         raw = vm.group(1) if vm else None
         if t == b"e":
-            return CellError((raw or b"").decode("utf-8", "replace").strip() or "#VALUE!")
-        if not raw:
+            return _error(raw or b"")
+        if raw is None:  # no <v>, or <v/>: a formula never calculated
             if has_formula:
                 return _UNCALC
-            if raw is None and body.strip():
+            if body.strip():
                 raise Unsupported("a cell body not understood")
             return None
+        if not raw:  # <v></v>: t="str" a formula calculated to an empty text, else nothing
+            return _empty_value(t)
         return self._convert(t, kind, raw, b"")
+
+
+def _float(v: bytes) -> float:
+    """A <v>'s number as calamine parses it (Rust's grammar: "inf", "NaN", "+3", ".5" as
+    Python's), but not underscores or spaces around it, which Python's float() takes."""
+    if 95 in v or (v and (v[0] in _SPACES or v[-1] in _SPACES)):  # 95: "_"
+        raise ValueError(v)
+    return float(v)
+
+
+_SPACES = frozenset(b" \t\n\r\x0b\x0c")  # what float() strips from bytes
 
 
 _UNCALC = CellError(CellError.UNCALCULATED)
 _EMPTY = object()
+
+
+# The error values calamine reads; it refuses the sheet for any other (#SPILL!, " #N/A").
+_ERRORS = {
+    code: CellError(code.decode())
+    for code in (b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!")
+}
+
+
+def _error(v: bytes) -> CellError:
+    """An error cell's value: its code. Without one, calamine leaves the cell out of the used
+    range and readers.ranges puts a #VALUE! in only where it falls inside: Unsupported."""
+    if not v:
+        raise Unsupported("an error cell without a code")
+    got = _ERRORS.get(v)
+    if got is None:
+        raise Unsupported("an error value calamine does not read")
+    return got
+
+
+def _empty_value(t: bytes) -> Any:
+    """A cell's empty <v></v> as calamine reads it: an empty text (t="str", a cell in the
+    range), else nothing (an error cell: Unsupported, see _error)."""
+    if t == b"str":
+        return ""
+    if t == b"e":
+        return _error(b"")
+    return None
 
 
 def _refuse(top: int, left: int, bottom: int, right: int, max_cells: int) -> None:
