@@ -12,7 +12,10 @@ come out the same, each value of the same type, or be handed to calamine (`Unsup
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import zipfile
 from html import escape
 from pathlib import Path
@@ -777,3 +780,25 @@ def test_a_generated_workbook_reads_the_same_streamed_or_by_calamine(
     book: Path, parts: dict[str, str], chunk: int
 ) -> None:
     event(_compare(_write(book, parts), chunk))
+
+
+def test_a_panic_inside_calamine_refuses_the_sheet_not_the_run(tmp_path: Path) -> None:
+    """calamine panics (pyo3's PanicException, a BaseException) on a duration-formatted -1e20;
+    that used to reach the user as a traceback. The sheet is refused as damaged, the run goes
+    on to the next file and exits 3."""
+    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>客户名称</t></is></c>'
+    rows += '<c r="B1" s="1"><v>-1e20</v></c></row>'
+    bad = _write(tmp_path / "panic.xlsx", _book(rows, styles=[0, 46]))
+    good = Path(__file__).parent.parent / "examples" / "surveys-2024H1.xlsx"
+    done = subprocess.run(
+        [sys.executable, "-m", "csat", "score", str(bad), str(good), "--dry-run", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RUST_BACKTRACE": "0"},
+        check=False,
+    )
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    got = json.loads(done.stdout)
+    [refused] = got["rejected"]
+    assert refused["file"].endswith("panic.xlsx") and refused["reason"].startswith("damaged sheet")
+    assert got["summary"]["scored"] > 0

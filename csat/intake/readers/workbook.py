@@ -66,7 +66,9 @@ def open_workbook(
         if pkg:
             pkg.zf.close()
         raise UnreadableWorkbook(_PASSWORD) from None
-    except Exception as exc:  # calamine raises its own error types for broken files
+    except BaseException as exc:  # calamine raises its own error types for broken files
+        if not calamine_failed(exc):
+            raise
         if pkg:
             pkg.zf.close()
         raise UnreadableWorkbook(
@@ -106,8 +108,17 @@ def _from_memory(zf: zipfile.ZipFile, fmt: str) -> CalamineWorkbook | None:
         return None
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:  # calamine's own error types; _calamine gives the message
+    except BaseException as exc:  # calamine's own error types; _calamine gives the message
+        if not calamine_failed(exc):
+            raise
         return None
+
+
+def calamine_failed(exc: BaseException) -> bool:
+    """An error of calamine's reading, or a panic inside it: pyo3 raises a Rust panic as
+    PanicException, a BaseException (so `except Exception` lets it through as a traceback),
+    e.g. for a duration-formatted -1e20. Ctrl-C and exits are not calamine's."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def _ods_refused(scans: list[Scan], limits: Limits) -> list[SheetRefused]:
@@ -128,7 +139,7 @@ def _ods_refused(scans: list[Scan], limits: Limits) -> list[SheetRefused]:
     ]
 
 
-def _clean(exc: Exception) -> str:
+def _clean(exc: BaseException) -> str:
     """An error text for people and JSON: never a raw undecodable byte."""
     return str(exc).encode("utf-8", "replace").decode("utf-8")
 
@@ -171,7 +182,9 @@ def _sheets(
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=True)
                 first_row, first_col = sheet.start or (0, 0)
-            except Exception as exc:  # a damaged sheet part; the others may be fine
+            except BaseException as exc:  # a damaged sheet part; the others may be fine
+                if not calamine_failed(exc):
+                    raise
                 yield SheetRefused(name, None, _damaged(exc))
                 continue
             if scan is not None and scan.errors:
@@ -270,7 +283,7 @@ _UNCHECKED = (
 )
 
 
-def _damaged(exc: Exception) -> str:
+def _damaged(exc: BaseException) -> str:
     text = _clean(exc)
     if "shared string" in text.lower():
         return (
