@@ -28,6 +28,7 @@ from test_readers import NS, RELS
 from test_stream import FORMATS
 
 from csat.config import Limits
+from csat.intake.grid import column_letter
 from csat.intake.readers import ranges, stream
 from csat.intake.readers.base import SheetRefused, UnreadableWorkbook
 from csat.intake.readers.package import open_package
@@ -255,15 +256,6 @@ ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
 ODD_ERRORS = ["#GETTING_DATA", " #N/A ", "", " ", "#SPILL!", "oops"]
 
 
-def letters(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
-
-
 def _cell(draw: st.DrawFn, ref: str, shared: int, styles: int, p: str, odd: Odd) -> str:
     """One <c>: its reference (or an odd one), style, type and value as producers write it."""
     col, row = ref.rstrip("0123456789"), ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -378,7 +370,7 @@ def _sheet(draw: st.DrawFn, shared: int, styles: int, odd: Odd) -> str:
             if refs and draw(st.integers(0, 6)) == 0:
                 col = max(col - 2, 0)
             ref_row = r + 1 if refs and draw(st.integers(0, 6)) == 0 else r
-            cells.append(_cell(draw, f"{letters(col)}{ref_row}", shared, styles, p, odd))
+            cells.append(_cell(draw, f"{column_letter(col)}{ref_row}", shared, styles, p, odd))
         attrs = _pick(
             draw,
             [

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
-from csat.intake.grid import CellError, cell_name
+from csat.intake.grid import CellError, cell_name, column_letter
 from csat.intake.readers.package import check_xml_head, read_part
 
 _CHUNK = 1 << 20
@@ -120,10 +120,6 @@ def _greater(bound: str, alphabet: str) -> bytes:
     if alphabet == "0123456789":
         parts.append("0[0-9]*")  # a leading zero: odd, measure exactly
     return ("(?:" + "|".join(parts) + ")").encode()
-
-
-def _letters(col: int) -> str:
-    return cell_name(0, col)[:-1]
 
 
 def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
@@ -260,7 +256,7 @@ def _outside(bottom: int, right: int, max_cells: int) -> tuple[re.Pattern[bytes]
     """A reference (of a cell or a row) beyond column `right` or beyond the rows allowed, and
     the last row allowed (0-based). Rows are checked by their number of digits when that keeps
     the box within the bound (a quick test per reference), else exactly."""
-    cols = _greater(_letters(right), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    cols = _greater(column_letter(right), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     digits = len(str(bottom + 1))
     if 10**digits * (right + 1) <= max_cells:
         rows, bottom = rb"[0-9]{%d}|0" % (digits + 1), 10**digits - 2
