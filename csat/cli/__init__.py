@@ -6,6 +6,7 @@ One module per command group (score, inspect, report, survey and chase, capa, im
 and init) over common.py, the shared options and helpers; this one builds the app from them.
 """
 
+import os
 import sys
 from inspect import cleandoc
 from typing import Annotated
@@ -54,6 +55,10 @@ def _main(
         raise typer.BadParameter("--quiet and --verbose contradict each other")
     _state.update(debug=debug, quiet=quiet, verbose=verbose)
     out.width, err.width = _width(sys.stdout), _width(sys.stderr)
+    if not debug:
+        # calamine is Rust: a panic in it (a damaged cell; the sheet is refused) prints its
+        # stack to stderr when RUST_BACKTRACE is set. Read at the panic, so set here.
+        os.environ["RUST_BACKTRACE"] = "0"
 
 
 # The commands, then the groups: --help lists them in this order.
