@@ -732,6 +732,23 @@ FOUND = {
         _book('<row r="1"><c r="A1"><v>1</v></c></row><row r="901"><c r="Z901" s="0"/></row>'),
         "refused",
     ),
+    # An empty row far below the table (a custom height, as a form template formatted far
+    # down has): calamine and the exact scan leave it out of the used range, readers.ranges'
+    # fast scan counted its number and refused the sheet as beyond the bound.
+    "a far empty row": (
+        _book(
+            '<row r="1"><c r="A1"><v>1</v></c><c r="Z1"><v>2</v></c></row>'
+            '<row r="901" ht="20" customHeight="1"/>'
+        ),
+        "streamed",
+    ),
+    "an empty row above the table": (
+        _book(
+            '<row r="1" ht="30" customHeight="1"/><row r="2"><c r="A2"><v>1</v></c></row>'
+            '<row r="3"><c r="Z3"><v>2</v></c></row><row r="5000" ht="9" customHeight="1"/>'
+        ),
+        "streamed",
+    ),
     # An error value calamine does not know (newer Excel's #SPILL!, #GETTING_DATA, a code
     # with spaces): calamine refuses the sheet as damaged, the streamer read the code.
     "unknown error values": (

@@ -140,14 +140,16 @@ def xlsx_scan(zf: zipfile.ZipFile, part: str, max_cells: int) -> Scan:
 
 
 _COL_REFS = re.compile(rb' r="([A-Za-z]+)[0-9]')
-_ROW_REFS = re.compile(rb' r="[A-Za-z]*([0-9]+)"')
+# A cell's row number: an empty <row> (a custom height far below the data, as a form template
+# has) is no part of the used range, for calamine nor for _exact_scan.
+_ROW_REFS = re.compile(rb' r="[A-Za-z]+([0-9]+)"')
 
 
 def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
     """Without a usable dimension: the extreme references, collected as sets at C speed; None
     when some row or cell has no reference (then follow positions exactly). A chunk is only
     collected in full when a search finds a column not seen yet or a row beyond the extremes
-    so far (the last row element's number taken as the new far one): the same result as
+    so far (the last cell's row taken as the new far one): the same result as
     collecting every reference, without a million small strings for a long sheet."""
     scan = Scan()
     cols: set[bytes] = set()
@@ -180,12 +182,13 @@ def _refs_scan(zf: zipfile.ZipFile, part: str) -> Scan | None:
 
 
 _MAX_KNOWN_COLUMNS = 200  # beyond, a wide sheet is collected chunk by chunk as it always was
-_LAST_ROW = re.compile(rb'<row r="([0-9]+)"')
+_LAST_CELL_ROW = re.compile(rb'<c r="[A-Za-z]+([0-9]+)"')
 
 
 def _last_row_number(chunk: bytes) -> int | None:
-    start = chunk.rfind(b'<row r="')
-    hit = _LAST_ROW.match(chunk, start) if start >= 0 else None
+    """The row of the chunk's last cell."""
+    start = chunk.rfind(b'<c r="')
+    hit = _LAST_CELL_ROW.match(chunk, start) if start >= 0 else None
     return int(hit.group(1)) if hit else None
 
 
@@ -197,11 +200,11 @@ def _other_columns(seen: frozenset[bytes]) -> re.Pattern[bytes]:
 
 
 def _rows_outside(top: int, bottom: int) -> re.Pattern[bytes]:
-    """A reference (cell or row) numbered before `top` or after `bottom`, or with a leading
-    zero (as _ROW_REFS reads them: digits closed by the quote)."""
+    """A cell reference numbered before `top` or after `bottom`, or with a leading zero (as
+    _ROW_REFS reads them: digits closed by the quote)."""
     below = _lesser(str(top))
     above = _greater(str(bottom), "0123456789")
-    return re.compile(rb' r="[A-Za-z]*(?:' + below + b"|" + above + rb')"')
+    return re.compile(rb' r="[A-Za-z]+(?:' + below + b"|" + above + rb')"')
 
 
 def _lesser(bound: str) -> bytes:
