@@ -493,6 +493,23 @@ def test_error_cells_and_uncalculated_formulas_are_cell_errors(tmp_path: Path) -
         assert "open it in Excel, save it" in CellError(column[1]).reason
 
 
+def test_a_self_closed_error_cell_does_not_take_its_neighbour_s_code(tmp_path: Path) -> None:
+    """`<c t="e"/>` holds no code: it is #VALUE!, not the #REF! of the next cell's value."""
+    body = (
+        '<row r="1">'
+        + _istr("A1", "客户名称")
+        + _istr("B1", "产品质量")
+        + _istr("C1", "服务")
+        + "</row>"
+        '<row r="2">' + _istr("A2", "甲") + '<c r="B2" t="e"/><c r="C2" t="e"><v>#REF!</v></c>'
+        "</row>"
+    )
+    _, [sheet] = _read(hand_xlsx(tmp_path / "e.xlsx", {"S": body}))
+    assert isinstance(sheet, Sheet)
+    assert sheet.rows[1][1:] == [CellError("#VALUE!"), CellError("#REF!")]
+    assert isinstance(sheet.rows[1][1], CellError)
+
+
 def test_a_bad_shared_string_index_names_the_sheet(tmp_path: Path) -> None:
     path = hand_xlsx(
         tmp_path / "sst.xlsx",

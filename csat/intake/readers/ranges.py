@@ -291,8 +291,12 @@ def _rare_cell(chunk: bytes, hit: re.Match[bytes], scan: Scan) -> None:
         return
     pos = (int(cell.group(2)) - 1, col_index(cell.group(1)))
     if hit.group().startswith(b" t="):
-        end = chunk.find(b"</c>", hit.end())
-        value = _ERROR_VALUE.search(chunk, hit.end(), end if end >= 0 else len(chunk))
+        close = chunk.find(b">", hit.end())
+        if close > 0 and chunk[close - 1] == 0x2F:  # <c … t="e"/>: no value of its own
+            value = None
+        else:
+            end = chunk.find(b"</c>", close)
+            value = _ERROR_VALUE.search(chunk, close, end if end >= 0 else len(chunk))
         code = value.group(1).decode("utf-8", "replace").strip() if value else "#VALUE!"
         scan.errors[pos] = CellError(code or "#VALUE!")
     else:
