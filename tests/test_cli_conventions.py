@@ -146,3 +146,25 @@ def test_the_readme_quick_start_records_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "not recorded (dry run)" in proc.stdout
     assert not (tmp_path / "csat.db").exists()
+
+
+def test_ctrl_c_that_a_library_turned_into_its_own_error_is_an_interruption() -> None:
+    """openpyxl's value checks catch everything (a bare `except:`) and raise TypeError, so a
+    Ctrl-C while a survey form is written came out as "unexpected TypeError … a bug in csat",
+    exit 1 (seen in tests/test_survey.py's interrupted run). It is an interruption: 130."""
+    import typer
+
+    from csat.cli.common import _errors
+
+    def a_form_cell_being_set() -> None:
+        try:
+            raise KeyboardInterrupt
+        except:  # noqa: E722 (openpyxl.descriptors.base._convert does this)
+            raise TypeError("expected <class 'float'>") from None
+
+    with pytest.raises(typer.Exit) as got, _errors():
+        a_form_cell_being_set()
+    assert got.value.exit_code == 130
+    with pytest.raises(typer.Exit) as bug, _errors():
+        raise TypeError("expected <class 'float'>")  # a TypeError of its own is still a bug
+    assert bug.value.exit_code == 1

@@ -120,6 +120,9 @@ def _errors() -> Iterator[None]:
         err.print("[red]Error:[/red] output closed early; a file being recorded was rolled back")
         raise typer.Exit(EXIT_FATAL) from None
     except Exception as exc:
+        if _interrupted(exc):  # Ctrl-C that a library's bare `except:` made its own error
+            err.print("[red]Interrupted.[/red]")
+            raise typer.Exit(130) from None
         sqlite = sys.modules.get("sqlite3")  # loaded only by commands that open a store
         if sqlite is not None and isinstance(exc, sqlite.Error):
             # read failures: writes become StoreError in the store
@@ -134,6 +137,20 @@ def _errors() -> Iterator[None]:
             "This is a bug in csat; run again with --debug and report the traceback."
         )
         raise typer.Exit(EXIT_FATAL) from None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is behind `exc`: openpyxl's value checks catch everything
+    and raise TypeError("expected <class 'float'>"), so a Ctrl-C while a form is written came
+    out as "unexpected TypeError … a bug in csat", exit 1."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _must_exist(path: Path | None, option: str) -> None:
